@@ -1,0 +1,21 @@
+import { CORE_ERRORS } from './core.js';
+import type { ErrorDefinition } from './define.js';
+
+export type { ErrorDefinition } from './define.js';
+export { defineErrors } from './define.js';
+
+/**
+ * Every error code Remoteler can produce, across all packages. Each area keeps its codes in its own
+ * file of this folder so that the list stays one list (docs/errors.md mirrors it).
+ */
+export const ERROR_CATALOG = Object.freeze({
+  ...CORE_ERRORS,
+});
+
+/** A stable error code such as `RMT_CA_CSR_SIGNATURE_INVALID`. */
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** Looks up a code's definition; `undefined` for codes that are not in the catalog. */
+export function errorDefinition(code: string): ErrorDefinition | undefined {
+  return (ERROR_CATALOG as Record<string, ErrorDefinition>)[code];
+}

@@ -1,0 +1,11 @@
+export * from './errors/index.js';
+export type {
+  KubernetesResourceRule,
+  LabelSelector,
+  Role,
+  RoleConditions,
+  RoleMetadata,
+  RoleOptions,
+  RoleSpec,
+} from './roles/types.js';
+export type { Identity, Traits, UserType } from './types/identity.js';
