@@ -9,3 +9,12 @@ export type {
   RoleSpec,
 } from './roles/types.js';
 export type { Identity, Traits, UserType } from './types/identity.js';
+export type {
+  ResourceStore,
+  ResourceStoreCapabilities,
+  ResourceWatch,
+  ResourceWatchEvent,
+  ResourceWatchOptions,
+  ResourceWriteOptions,
+  StoredResource,
+} from './contracts/resource-store.js';
