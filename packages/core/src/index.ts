@@ -1,3 +1,12 @@
+export type {
+  ResourceStore,
+  ResourceStoreCapabilities,
+  ResourceWatch,
+  ResourceWatchEvent,
+  ResourceWatchOptions,
+  ResourceWriteOptions,
+  StoredResource,
+} from './contracts/resource-store.js';
 export * from './errors/index.js';
 export type {
   KubernetesResourceRule,
@@ -9,12 +18,3 @@ export type {
   RoleSpec,
 } from './roles/types.js';
 export type { Identity, Traits, UserType } from './types/identity.js';
-export type {
-  ResourceStore,
-  ResourceStoreCapabilities,
-  ResourceWatch,
-  ResourceWatchEvent,
-  ResourceWatchOptions,
-  ResourceWriteOptions,
-  StoredResource,
-} from './contracts/resource-store.js';
