@@ -1,5 +1,6 @@
 import { CORE_ERRORS } from './core.js';
 import type { ErrorDefinition } from './define.js';
+import { TESTKIT_ERRORS } from './testkit.js';
 
 export type { ErrorDefinition } from './define.js';
 export { defineErrors } from './define.js';
@@ -10,6 +11,7 @@ export { defineErrors } from './define.js';
  */
 export const ERROR_CATALOG = Object.freeze({
   ...CORE_ERRORS,
+  ...TESTKIT_ERRORS,
 });
 
 /** A stable error code such as `RMT_CA_CSR_SIGNATURE_INVALID`. */
