@@ -1,5 +1,10 @@
+import { AUDIT_ERRORS } from './audit.js';
+import { CONNECTOR_ERRORS } from './connector.js';
 import { CORE_ERRORS } from './core.js';
 import type { ErrorDefinition } from './define.js';
+import { DI_ERRORS } from './di.js';
+import { RECORDING_ERRORS } from './recording.js';
+import { STORE_ERRORS } from './store.js';
 import { TESTKIT_ERRORS } from './testkit.js';
 
 export type { ErrorDefinition } from './define.js';
@@ -11,6 +16,11 @@ export { defineErrors } from './define.js';
  */
 export const ERROR_CATALOG = Object.freeze({
   ...CORE_ERRORS,
+  ...STORE_ERRORS,
+  ...RECORDING_ERRORS,
+  ...DI_ERRORS,
+  ...CONNECTOR_ERRORS,
+  ...AUDIT_ERRORS,
   ...TESTKIT_ERRORS,
 });
 
