@@ -18,3 +18,27 @@ export type {
   RoleSpec,
 } from './roles/types.js';
 export type { Identity, Traits, UserType } from './types/identity.js';
+export {
+  anyOfMatchers,
+  builtinKind,
+  compilePattern,
+  expandTemplate,
+  parseGoDuration,
+  parseRoles,
+  parseTemplate,
+  patternProblem,
+  RULE_VERBS,
+  validateRole,
+  VERB_SUBRESOURCES,
+} from './roles/index.js';
+export type {
+  BuiltinKind,
+  ClaimMapping,
+  ParseRolesOptions,
+  PatternMatcher,
+  RoleMapping,
+  RoleProblem,
+  RoleTemplate,
+  TemplateExpression,
+  TemplateParseResult,
+} from './roles/index.js';

@@ -2,8 +2,10 @@ import { AUDIT_ERRORS } from './audit.js';
 import { CONNECTOR_ERRORS } from './connector.js';
 import { CORE_ERRORS } from './core.js';
 import type { ErrorDefinition } from './define.js';
+import { POLICY_ERRORS } from './policy.js';
 import { DI_ERRORS } from './di.js';
 import { RECORDING_ERRORS } from './recording.js';
+import { ROLE_ERRORS } from './role.js';
 import { STORE_ERRORS } from './store.js';
 import { TESTKIT_ERRORS } from './testkit.js';
 
@@ -22,6 +24,8 @@ export const ERROR_CATALOG = Object.freeze({
   ...CONNECTOR_ERRORS,
   ...AUDIT_ERRORS,
   ...TESTKIT_ERRORS,
+  ...ROLE_ERRORS,
+  ...POLICY_ERRORS,
 });
 
 /** A stable error code such as `RMT_CA_CSR_SIGNATURE_INVALID`. */
