@@ -7,7 +7,9 @@ import { DI_ERRORS } from './di.js';
 import { RECORDING_ERRORS } from './recording.js';
 import { ROLE_ERRORS } from './role.js';
 import { STORE_ERRORS } from './store.js';
+import { TESTKIT_STREAMS_ERRORS } from './testkit-streams.js';
 import { TESTKIT_ERRORS } from './testkit.js';
+import { WIRE_ERRORS } from './wire.js';
 
 export type { ErrorDefinition } from './define.js';
 export { defineErrors } from './define.js';
@@ -26,6 +28,8 @@ export const ERROR_CATALOG = Object.freeze({
   ...TESTKIT_ERRORS,
   ...ROLE_ERRORS,
   ...POLICY_ERRORS,
+  ...TESTKIT_STREAMS_ERRORS,
+  ...WIRE_ERRORS,
 });
 
 /** A stable error code such as `RMT_CA_CSR_SIGNATURE_INVALID`. */
