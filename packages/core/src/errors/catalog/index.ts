@@ -2,6 +2,7 @@ import { AUDIT_ERRORS } from './audit.js';
 import { CONNECTOR_ERRORS } from './connector.js';
 import { CORE_ERRORS } from './core.js';
 import type { ErrorDefinition } from './define.js';
+import { PROXY_ERRORS } from './proxy.js';
 import { POLICY_ERRORS } from './policy.js';
 import { DI_ERRORS } from './di.js';
 import { RECORDING_ERRORS } from './recording.js';
@@ -20,6 +21,7 @@ export { defineErrors } from './define.js';
  */
 export const ERROR_CATALOG = Object.freeze({
   ...CORE_ERRORS,
+  ...PROXY_ERRORS,
   ...STORE_ERRORS,
   ...RECORDING_ERRORS,
   ...DI_ERRORS,

@@ -1,0 +1,107 @@
+import { defineErrors } from './define.js';
+
+/** Errors raised by the Proxy Service (`@remoteler/proxy`): authentication, routing, impersonation, upstreams. */
+export const PROXY_ERRORS = defineErrors({
+  RMT_PROXY_UNAUTHENTICATED: {
+    category: 'unauthenticated',
+    summary:
+      'The request came without a client certificate, or with one that no trusted Remoteler user CA signed.',
+    hint: 'Run `remoteler login` to get a fresh certificate, then retry with the kubeconfig context it writes.',
+  },
+  RMT_PROXY_CERTIFICATE_EXPIRED: {
+    category: 'unauthenticated',
+    summary: 'The client certificate has expired (checked on every request, also on open connections).',
+    hint: 'Run `remoteler login` to get a fresh certificate, then retry.',
+  },
+  RMT_PROXY_IDENTITY_INVALID: {
+    category: 'unauthenticated',
+    summary:
+      'The client certificate verified but carries no usable Remoteler user identity (a host certificate, another usage, or a malformed identity).',
+    hint: 'Use the user certificate that `remoteler login` issued; host certificates are never accepted for users.',
+  },
+  RMT_PROXY_PATH_INVALID: {
+    category: 'input',
+    summary:
+      'The request path has dot segments, empty segments, a backslash, or an encoded `/`, `\\` or `.`; the Proxy refuses it instead of rewriting it.',
+    hint: 'Send the path exactly as the Kubernetes API defines it, without `.`/`..` segments, `//` or percent-encoded separators.',
+  },
+  RMT_PROXY_CLUSTER_REQUIRED: {
+    category: 'not-found',
+    summary:
+      'The request names no cluster: the path has no `/k8s/<cluster>/` prefix and the certificate is not pinned to a cluster.',
+    hint: 'Use the kubeconfig context that `remoteler kube login <cluster>` writes, or prefix the path with `/k8s/<cluster>`.',
+  },
+  RMT_PROXY_CLUSTER_NOT_FOUND: {
+    category: 'not-found',
+    summary:
+      'No Kubernetes cluster of that name is available to you (clusters you may not use are answered the same way as clusters that do not exist).',
+    hint: 'Run `remoteler kube ls` to list the clusters you may use.',
+  },
+  RMT_PROXY_CLUSTER_MISMATCH: {
+    category: 'forbidden',
+    summary: 'The path names a different cluster than the one the client certificate is pinned to.',
+    hint: 'Switch to the kubeconfig context of that cluster (`remoteler kube login <cluster>`) instead of editing the server URL.',
+  },
+  RMT_PROXY_IMPERSONATION_HEADER_FORBIDDEN: {
+    category: 'forbidden',
+    summary:
+      'The client sent `Impersonate-Uid`, an `Impersonate-Extra-*` header, an unknown `Impersonate-*` header, or more than one `Impersonate-User`.',
+    hint: 'Remove `as-uid` and `as-user-extra` from the kubeconfig and pass at most one `--as`; Remoteler sets impersonation itself.',
+  },
+  RMT_PROXY_IMPERSONATION_NOT_ALLOWED: {
+    category: 'forbidden',
+    summary:
+      'The client asked (`kubectl --as`/`--as-group`) for a Kubernetes user or group that its roles do not allow on this cluster.',
+    hint: 'Ask only for users and groups your roles grant on this cluster, or leave out `--as`/`--as-group`.',
+  },
+  RMT_PROXY_PRINCIPAL_AMBIGUOUS: {
+    category: 'input',
+    summary: 'Your roles allow several Kubernetes users on this cluster and the request did not choose one.',
+    hint: 'Choose one with `kubectl --as <user>`; the message lists the users you may choose from.',
+  },
+  RMT_PROXY_NO_PRINCIPALS: {
+    category: 'forbidden',
+    summary:
+      'No role of yours grants any Kubernetes user or group on this cluster, so nothing can be impersonated.',
+    hint: 'Ask an administrator for a role with `kubernetes_users` or `kubernetes_groups` that matches this cluster.',
+  },
+  RMT_PROXY_PRINCIPAL_INVALID: {
+    category: 'input',
+    summary:
+      'A Kubernetes user or group name cannot be sent as an impersonation header (empty, control characters, or not encodable as UTF-8).',
+    hint: 'Fix the name in the role (`kubernetes_users`/`kubernetes_groups`) or in `--as`/`--as-group`: use printable UTF-8 only.',
+  },
+  RMT_PROXY_UPSTREAM_UNAVAILABLE: {
+    category: 'unavailable',
+    summary: 'The Proxy could not reach the cluster’s API server (connection, TLS or protocol failure).',
+    hint: 'Retry shortly; if it persists, an operator should check the cluster’s server address, CA and credentials.',
+  },
+  RMT_PROXY_UPSTREAM_CONFIG_INVALID: {
+    category: 'input',
+    summary:
+      'A cluster’s upstream settings (kubeconfig, server URL, CA, token or client certificate) are invalid or use an unsupported feature.',
+    hint: 'Fix the listed field of the cluster’s upstream settings; exec plugins, auth providers, basic auth and `insecure-skip-tls-verify` are not supported.',
+  },
+  RMT_PROXY_UPSTREAM_CREDENTIALS_UNAVAILABLE: {
+    category: 'unavailable',
+    summary:
+      'The Proxy could not read its own credentials for the cluster (for example the service-account token file).',
+    hint: 'Check that the token file exists and is readable by the Proxy; it is re-read on every rotation.',
+  },
+  RMT_PROXY_CLUSTER_EXISTS: {
+    category: 'conflict',
+    summary: 'A cluster with this name is already registered with the Proxy.',
+    hint: 'Remove the existing cluster first, or register the new one under another name.',
+  },
+  RMT_PROXY_CLOSED: {
+    category: 'unavailable',
+    summary: 'The Proxy is shutting down and accepts no new requests.',
+    hint: 'Retry against another Proxy replica or after the Proxy has restarted.',
+  },
+  RMT_PROXY_UPGRADE_UNSUPPORTED: {
+    category: 'unavailable',
+    status: 501,
+    summary: 'The Proxy cannot relay this kind of connection upgrade yet.',
+    hint: 'Use a Proxy version that relays exec, attach and port-forward, or run the command against the cluster directly.',
+  },
+});

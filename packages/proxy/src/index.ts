@@ -1,0 +1,65 @@
+export type { AccessDecider, AllowedPrincipals } from './access/access-decider.js';
+export type { UserCertificateDecoder } from './identity/user-certificate-decoder.js';
+export {
+  choosePrincipals,
+  encodePrincipal,
+  type ImpersonatedPrincipals,
+  type RequestedPrincipals,
+  readRequestedPrincipals,
+} from './impersonation/impersonation.js';
+export {
+  buildUpstreamHeaders,
+  connectionTokens,
+  FORWARDED_REQUEST_HEADERS,
+  FORWARDED_UPGRADE_HEADERS,
+  HOP_BY_HOP_HEADERS,
+  responseHeadersForClient,
+  type UpstreamHeaderInput,
+} from './impersonation/upstream-headers.js';
+export {
+  createTlsListener,
+  type ListenerTlsMaterial,
+  type TlsListener,
+  type TlsListenerOptions,
+} from './listener/tls-listener.js';
+export type { ProxyAuditEvent } from './pipeline/audit-event.js';
+export { established, type ProxyExchange } from './pipeline/exchange.js';
+export {
+  composePipeline,
+  type HostStep,
+  type ProxyStep,
+  runPipeline,
+  SECURITY_STEPS,
+  type SecurityStepName,
+} from './pipeline/pipeline.js';
+export { createAuthenticateStep } from './pipeline/steps/authenticate.js';
+export { createAuthorizeStep } from './pipeline/steps/authorize.js';
+export { createForwardStep, isLongRunning } from './pipeline/steps/forward.js';
+export { createImpersonateStep } from './pipeline/steps/impersonate.js';
+export { createRouteStep } from './pipeline/steps/route.js';
+export { createProxy, type ProxyOptions, type RemotelerProxy } from './proxy.js';
+export { isValidClusterName, type ProxyCluster } from './routing/cluster.js';
+export {
+  type ClusterRegistry,
+  type ClusterRegistryEvent,
+  MemoryClusterRegistry,
+} from './routing/cluster-registry.js';
+export { guardRequestTarget, type RequestTarget } from './routing/path-guard.js';
+export { clusterNotFound, type RouteTarget, routeRequest } from './routing/route-request.js';
+export { type KubeStatus, kubeStatusFor, sendStatus, sendStatusOnSocket } from './status/kube-status.js';
+export { type KubeconfigEntry, readKubeconfig } from './upstream/kubeconfig.js';
+export {
+  type ResolvedUpstream,
+  type ResolveUpstreamOptions,
+  resolveUpstream,
+  type UpstreamTls,
+} from './upstream/resolve-upstream.js';
+export { TokenFileSource, type TokenFileSourceOptions } from './upstream/token-file-source.js';
+export type {
+  BearerTokenCredentials,
+  ClientCertificateCredentials,
+  KubeconfigCredentials,
+  ServiceAccountCredentials,
+  UpstreamCredentials,
+} from './upstream/upstream-credentials.js';
+export { type ClusterDispatchers, UpstreamPool, type UpstreamPoolOptions } from './upstream/upstream-pool.js';

@@ -1,0 +1,71 @@
+import { createServer, type Server } from 'node:https';
+
+/** PEM material of the listener; read again for every new connection, so rotation needs no restart. */
+export interface ListenerTlsMaterial {
+  /** The Proxy's server certificate chain (PEM). */
+  readonly cert: string;
+  /** The Proxy's private key (PEM). Secret: never logged. */
+  readonly key: string;
+  /** Trusted *user* CA certificates (PEM bundle). Never the host CA: host certificates must not pass as users. */
+  readonly userCaBundle: string;
+}
+
+/** Options for {@link createTlsListener}. */
+export interface TlsListenerOptions {
+  /**
+   * Returns the current material. Called on each new TCP connection (cheap: the result is compared
+   * with the previous one and the TLS context is rebuilt only when something changed).
+   */
+  readonly material: () => ListenerTlsMaterial;
+  /** Largest request head accepted, in bytes. Default 16 384 (Node's default). */
+  readonly maxHeaderSize?: number;
+  /** Time a client has to send a complete request head, in ms (slow-loris guard). Default 20 000. */
+  readonly headersTimeoutMs?: number;
+  /** Idle time of a keep-alive connection between requests, in ms. Default 60 000. */
+  readonly keepAliveTimeoutMs?: number;
+}
+
+/** The listener and the function that re-reads TLS material immediately (e.g. right after a CA rotation). */
+export interface TlsListener {
+  readonly server: Server;
+  refreshTls(): void;
+}
+
+/**
+ * An HTTPS (HTTP/1.1) server that *requests* a client certificate but does not require one, so that
+ * a request without a valid certificate gets a 401 Status that tells the user what to do instead
+ * of an opaque TLS alert. Whether the certificate verified against the user-CA bundle is left in
+ * `socket.authorized` for the authenticate step, which runs first for every request and upgrade.
+ * TLS 1.2 is the minimum.
+ */
+export function createTlsListener(options: TlsListenerOptions): TlsListener {
+  let current = options.material();
+  const context = (m: ListenerTlsMaterial) => ({
+    cert: m.cert,
+    key: m.key,
+    ca: m.userCaBundle,
+    minVersion: 'TLSv1.2' as const,
+  });
+  const server = createServer({
+    ...context(current),
+    requestCert: true,
+    rejectUnauthorized: false,
+    ALPNProtocols: ['http/1.1'],
+    maxHeaderSize: options.maxHeaderSize ?? 16_384,
+    headersTimeout: options.headersTimeoutMs ?? 20_000,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 60_000,
+    // A request body still arriving after this long is abandoned; responses (watches) are not limited.
+    requestTimeout: 300_000,
+  });
+  const refreshTls = () => {
+    const next = options.material();
+    if (next.cert === current.cert && next.key === current.key && next.userCaBundle === current.userCaBundle)
+      return;
+    server.setSecureContext(context(next));
+    current = next;
+  };
+  // Prepended so that it runs before node:tls wraps the new TCP socket with the shared context:
+  // the handshake of this very connection already uses the refreshed trust bundle.
+  server.prependListener('connection', refreshTls);
+  return { server, refreshTls };
+}

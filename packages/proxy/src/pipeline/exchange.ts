@@ -1,0 +1,48 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Identity } from '@remoteler/core';
+import { RemotelerError } from '@remoteler/core';
+import type { ImpersonatedPrincipals } from '../impersonation/impersonation.js';
+import type { ProxyCluster } from '../routing/cluster.js';
+import type { RouteTarget } from '../routing/route-request.js';
+
+/**
+ * One client request travelling through the pipeline. Each security step fills in what it
+ * established; later steps read it. `upstreamHeaders` is frozen once built, so a host step running
+ * after `impersonate` cannot add or change what goes upstream.
+ */
+export interface ProxyExchange {
+  /** `request` for ordinary HTTP, `upgrade` for exec/attach/port-forward handshakes. */
+  readonly kind: 'request' | 'upgrade';
+  readonly req: IncomingMessage;
+  /** The response, for `request` exchanges. */
+  readonly res: ServerResponse | undefined;
+  /** The client connection: for `upgrade` exchanges the raw socket to answer on. */
+  readonly socket: Duplex;
+  /** Bytes the client sent after the upgrade request head (`upgrade` only). */
+  readonly head: Buffer | undefined;
+  /** When the request arrived; the instant certificate validity is judged at. */
+  readonly receivedAt: Date;
+  /** Aborted when the client goes away before the exchange ends. */
+  readonly signal: AbortSignal;
+  identity?: Identity;
+  route?: RouteTarget;
+  cluster?: ProxyCluster;
+  principals?: ImpersonatedPrincipals;
+  upstreamHeaders?: Readonly<Record<string, string | readonly string[]>>;
+  /** The HTTP status the client got (set by the forwarder or by a refusal). */
+  status?: number;
+  /** The refusal or failure, when there was one. */
+  error?: RemotelerError;
+}
+
+/** Reads a field a previous security step must have set; a missing one is a pipeline bug. */
+export function established<K extends 'identity' | 'route' | 'cluster' | 'principals' | 'upstreamHeaders'>(
+  exchange: ProxyExchange,
+  field: K,
+): NonNullable<ProxyExchange[K]> {
+  const value = exchange[field];
+  if (value === undefined)
+    throw new RemotelerError('RMT_INTERNAL', `pipeline step ran before "${field}" was established`);
+  return value as NonNullable<ProxyExchange[K]>;
+}

@@ -1,0 +1,99 @@
+import { pipeline } from 'node:stream/promises';
+import { RemotelerError } from '@remoteler/core';
+import { responseHeadersForClient } from '../../impersonation/upstream-headers.js';
+import type { RouteTarget } from '../../routing/route-request.js';
+import type { UpstreamPool } from '../../upstream/upstream-pool.js';
+import { established, type ProxyExchange } from '../exchange.js';
+import type { ProxyStep } from '../pipeline.js';
+
+/**
+ * Whether a request holds its response open indefinitely: watches (`watch=true|1`, or the legacy
+ * `/watch/` path prefix) and `logs -f` (`follow=true`). These go to the dispatcher without body
+ * timeout, and their response headers are flushed at once so kubectl sees the stream start.
+ */
+export function isLongRunning(route: RouteTarget): boolean {
+  const params = new URLSearchParams(route.query);
+  const flag = (name: string) => {
+    const value = params.get(name);
+    return value !== null && value !== 'false' && value !== '0';
+  };
+  return flag('watch') || flag('follow') || /^\/apis?\/(?:[^/]+\/)*watch\//.test(route.path);
+}
+
+function hasBody(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function unavailable(cluster: string, cause: unknown): RemotelerError {
+  if (RemotelerError.hasCode(cause, 'RMT_PROXY_UPSTREAM_CREDENTIALS_UNAVAILABLE')) return cause;
+  return new RemotelerError(
+    'RMT_PROXY_UPSTREAM_UNAVAILABLE',
+    `the API server of cluster "${cluster}" could not be reached`,
+    { cause },
+  );
+}
+
+/**
+ * Sends the request to the cluster's API server with the Proxy's own credentials and streams the
+ * answer back: never buffered, with backpressure both ways (`stream.pipeline`), and the upstream
+ * request aborted when the client goes away. Upstream errors before the response starts become a
+ * 503 Status; after that the client connection is cut.
+ */
+export function createForwardStep(pool: UpstreamPool): ProxyStep {
+  return {
+    name: 'forward',
+    async run(exchange: ProxyExchange) {
+      if (exchange.kind === 'upgrade' || !exchange.res)
+        throw new RemotelerError(
+          'RMT_PROXY_UPGRADE_UNSUPPORTED',
+          'this Proxy does not relay exec, attach or port-forward connections yet',
+        );
+      const res = exchange.res;
+      const cluster = established(exchange, 'cluster');
+      const route = established(exchange, 'route');
+      const upstreamHeaders = established(exchange, 'upstreamHeaders');
+      let dispatchers: Awaited<ReturnType<UpstreamPool['dispatchersFor']>>;
+      let authorization: string | undefined;
+      try {
+        dispatchers = await pool.dispatchersFor(cluster);
+        authorization = await dispatchers.upstream.authorization();
+      } catch (cause) {
+        throw unavailable(cluster.name, cause);
+      }
+      const longRunning = isLongRunning(route);
+      const withBody = hasBody(exchange.req.headers);
+      const headers: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(upstreamHeaders))
+        headers[name] = typeof value === 'string' ? value : [...value];
+      if (!withBody) delete headers['content-length'];
+      if (authorization !== undefined) headers.authorization = authorization;
+      const path = `${dispatchers.upstream.basePath}${route.path}${route.query ? `?${route.query}` : ''}`;
+
+      let response: Awaited<ReturnType<typeof dispatchers.regular.request>>;
+      try {
+        response = await (longRunning ? dispatchers.streaming : dispatchers.regular).request({
+          method: exchange.req.method as 'GET',
+          path,
+          headers,
+          body: withBody ? exchange.req : null,
+          signal: exchange.signal,
+        });
+      } catch (cause) {
+        if (exchange.signal.aborted) return;
+        throw unavailable(cluster.name, cause);
+      }
+      exchange.status = response.statusCode;
+      res.writeHead(response.statusCode, responseHeadersForClient(response.headers));
+      if (longRunning) res.flushHeaders();
+      try {
+        await pipeline(response.body, res);
+      } catch (cause) {
+        // The client left (the abort already reached undici) or the upstream broke mid-body; either
+        // way the status line is gone, so the only signal left is the cut connection.
+        res.destroy();
+        if (!exchange.signal.aborted) throw unavailable(cluster.name, cause);
+      }
+    },
+  };
+}

@@ -1,0 +1,242 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { RemotelerError } from '@remoteler/core';
+import type { AccessDecider } from './access/access-decider.js';
+import type { UserCertificateDecoder } from './identity/user-certificate-decoder.js';
+import { createTlsListener, type ListenerTlsMaterial, type TlsListener } from './listener/tls-listener.js';
+import type { ProxyAuditEvent } from './pipeline/audit-event.js';
+import type { ProxyExchange } from './pipeline/exchange.js';
+import { composePipeline, type HostStep, type ProxyStep, runPipeline } from './pipeline/pipeline.js';
+import { createAuthenticateStep } from './pipeline/steps/authenticate.js';
+import { createAuthorizeStep } from './pipeline/steps/authorize.js';
+import { createForwardStep } from './pipeline/steps/forward.js';
+import { createImpersonateStep } from './pipeline/steps/impersonate.js';
+import { createRouteStep } from './pipeline/steps/route.js';
+import type { ClusterRegistry } from './routing/cluster-registry.js';
+import { sendStatus, sendStatusOnSocket } from './status/kube-status.js';
+import { UpstreamPool, type UpstreamPoolOptions } from './upstream/upstream-pool.js';
+
+/** Options for {@link createProxy}. Validated once; the proxy never reads them again. */
+export interface ProxyOptions {
+  /** The listener's certificate, key and *user* CA bundle; a function is called for every new connection (rotation without restart). */
+  readonly tls: ListenerTlsMaterial | (() => ListenerTlsMaterial);
+  /** Decodes verified user certificates into identities (`@remoteler/ca`'s decoder). */
+  readonly identityDecoder: UserCertificateDecoder;
+  /** The policy decisions (cluster access, impersonation principals). */
+  readonly access: AccessDecider;
+  /** Where clusters are looked up on every request. */
+  readonly clusters: ClusterRegistry;
+  /** Host steps inserted after named security steps. */
+  readonly steps?: readonly HostStep[];
+  /** Called once per ended exchange. Errors thrown by it go to `onError`. */
+  readonly onAudit?: (event: ProxyAuditEvent) => void;
+  /** Unexpected failures (internal errors, upstream failures with their cause, hook errors). Default: none. */
+  readonly onError?: (error: unknown) => void;
+  /** Upstream connection settings. */
+  readonly upstream?: UpstreamPoolOptions;
+  /** Largest request head, in bytes. Default 16 384. */
+  readonly maxHeaderSize?: number;
+  /** Time a client has to send a request head, in ms. Default 20 000. */
+  readonly headersTimeoutMs?: number;
+  /** How long `close()` waits for in-flight requests before cutting them, in ms. Default 10 000. */
+  readonly closeTimeoutMs?: number;
+  /** Clock; default the system clock. For tests of certificate expiry. */
+  readonly now?: () => Date;
+}
+
+/** A running (or ready to run) Proxy Service. */
+export interface RemotelerProxy {
+  /** The node:https server (HTTP/1.1). */
+  readonly server: TlsListener['server'];
+  /** The steps every request runs through, in order (security steps and host steps). */
+  readonly steps: readonly string[];
+  /** Starts listening; default 127.0.0.1 and a random port. Resolves with the bound address. */
+  listen(port?: number, host?: string): Promise<AddressInfo>;
+  /** Reads the TLS material again now, instead of on the next connection. */
+  refreshTls(): void;
+  /** Stops accepting, lets in-flight requests finish (up to `closeTimeoutMs`), then cuts the rest and closes upstream pools. Idempotent. */
+  close(): Promise<void>;
+}
+
+function validate(options: ProxyOptions): void {
+  const problems: string[] = [];
+  if (!options || typeof options !== 'object') problems.push('options must be an object');
+  else {
+    if (
+      typeof options.tls !== 'function' &&
+      (typeof options.tls?.cert !== 'string' ||
+        typeof options.tls?.key !== 'string' ||
+        typeof options.tls?.userCaBundle !== 'string')
+    )
+      problems.push('tls must be a function or { cert, key, userCaBundle } PEM strings');
+    if (typeof options.identityDecoder?.decodeUserCertificate !== 'function')
+      problems.push('identityDecoder.decodeUserCertificate must be a function');
+    if (
+      typeof options.access?.canAccessCluster !== 'function' ||
+      typeof options.access?.allowedPrincipals !== 'function'
+    )
+      problems.push('access must implement canAccessCluster and allowedPrincipals');
+    if (typeof options.clusters?.get !== 'function' || typeof options.clusters?.subscribe !== 'function')
+      problems.push('clusters must be a ClusterRegistry');
+  }
+  if (problems.length > 0)
+    throw new RemotelerError('RMT_CONFIG_INVALID', `invalid proxy options: ${problems.join('; ')}`, {
+      details: { problems },
+    });
+}
+
+/**
+ * Builds the Proxy Service: the mTLS listener and the request pipeline
+ * authenticate -> route -> authorize -> impersonate -> forward, with the audit hook after every
+ * exchange. Both plain requests and upgrade requests enter the same pipeline, so the 401 gate is
+ * one code path.
+ */
+export function createProxy(options: ProxyOptions): RemotelerProxy {
+  validate(options);
+  const now = options.now ?? (() => new Date());
+  const onError = options.onError ?? (() => {});
+  const tlsMaterial =
+    typeof options.tls === 'function' ? options.tls : () => options.tls as ListenerTlsMaterial;
+  const listener = createTlsListener({
+    material: tlsMaterial,
+    ...(options.maxHeaderSize !== undefined && { maxHeaderSize: options.maxHeaderSize }),
+    ...(options.headersTimeoutMs !== undefined && { headersTimeoutMs: options.headersTimeoutMs }),
+  });
+  const pool = new UpstreamPool(options.upstream);
+  const steps: readonly ProxyStep[] = composePipeline(
+    {
+      authenticate: createAuthenticateStep(options.identityDecoder),
+      route: createRouteStep(options.clusters),
+      authorize: createAuthorizeStep(options.access),
+      impersonate: createImpersonateStep(options.access),
+      forward: createForwardStep(pool),
+    },
+    options.steps,
+  );
+  const unsubscribe = options.clusters.subscribe((event) => {
+    if (event.type === 'removed') pool.release(event.cluster.name);
+  });
+  const upgraded = new Set<Duplex>();
+  let closing: Promise<void> | undefined;
+
+  const audit = (exchange: ProxyExchange) => {
+    if (!options.onAudit) return;
+    const url = exchange.req.url ?? '';
+    const queryAt = url.indexOf('?');
+    const event: ProxyAuditEvent = {
+      kind: exchange.kind,
+      method: exchange.req.method ?? '',
+      path: queryAt === -1 ? url : url.slice(0, queryAt),
+      startedAt: exchange.receivedAt,
+      durationMs: now().getTime() - exchange.receivedAt.getTime(),
+      ...(exchange.identity && { username: exchange.identity.username }),
+      ...(exchange.cluster && { cluster: exchange.cluster.name }),
+      ...(exchange.principals && {
+        kubernetesUser: exchange.principals.user,
+        kubernetesGroups: exchange.principals.groups,
+      }),
+      ...(exchange.status !== undefined && { status: exchange.status }),
+      ...(exchange.error && { errorCode: exchange.error.code }),
+      ...(exchange.req.socket.remoteAddress && { clientAddress: exchange.req.socket.remoteAddress }),
+    };
+    try {
+      options.onAudit(event);
+    } catch (error) {
+      onError(error);
+    }
+  };
+
+  const handle = async (
+    kind: ProxyExchange['kind'],
+    req: IncomingMessage,
+    res: ServerResponse | undefined,
+    socket: Duplex,
+    head: Buffer | undefined,
+  ) => {
+    const controller = new AbortController();
+    const exchange: ProxyExchange = {
+      kind,
+      req,
+      res,
+      socket,
+      head,
+      receivedAt: now(),
+      signal: controller.signal,
+    };
+    const abortIfUnfinished = () => {
+      if (!(res ? res.writableFinished : false)) controller.abort();
+    };
+    (res ?? socket).once('close', abortIfUnfinished);
+    try {
+      if (closing) throw new RemotelerError('RMT_PROXY_CLOSED', 'the Proxy is shutting down');
+      await runPipeline(steps, exchange);
+    } catch (error) {
+      const known = RemotelerError.is(error)
+        ? error
+        : new RemotelerError('RMT_INTERNAL', 'the Proxy failed while handling the request', { cause: error });
+      exchange.error = known;
+      if (!RemotelerError.is(error) || known.category === 'internal' || known.category === 'unavailable')
+        onError(error);
+      if (!controller.signal.aborted) {
+        if (res && !res.headersSent) exchange.status = known.status;
+        else if (!res) exchange.status = known.status;
+        if (res) sendStatus(res, known);
+        else sendStatusOnSocket(socket, known);
+      }
+    } finally {
+      audit(exchange);
+    }
+  };
+
+  listener.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    void handle('request', req, res, req.socket, undefined);
+  });
+  listener.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    // An upgraded socket has no HTTP machinery left to report its errors; they end the session.
+    socket.on('error', () => socket.destroy());
+    void handle('upgrade', req, undefined, socket, head);
+  });
+
+  return {
+    server: listener.server,
+    steps: Object.freeze(steps.map((step) => step.name).concat('audit')),
+    refreshTls: listener.refreshTls,
+    listen(port = 0, host = '127.0.0.1') {
+      return new Promise<AddressInfo>((resolve, reject) => {
+        const server = listener.server;
+        const onError = (error: Error) => reject(error);
+        server.once('error', onError);
+        server.listen(port, host, () => {
+          server.off('error', onError);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        unsubscribe();
+        const server = listener.server;
+        const stopped = new Promise<void>((resolve) => {
+          if (!server.listening) resolve();
+          else server.close(() => resolve());
+        });
+        server.closeIdleConnections();
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, options.closeTimeoutMs ?? 10_000);
+          timer.unref();
+        });
+        await Promise.race([stopped, deadline]);
+        clearTimeout(timer);
+        server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
+        await pool.close();
+        await stopped;
+      })();
+      return closing;
+    },
+  };
+}

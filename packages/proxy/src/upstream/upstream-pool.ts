@@ -1,0 +1,100 @@
+import { Pool } from 'undici';
+import type { ProxyCluster } from '../routing/cluster.js';
+import { type ResolvedUpstream, type ResolveUpstreamOptions, resolveUpstream } from './resolve-upstream.js';
+
+/** The dispatchers of one cluster. */
+export interface ClusterDispatchers {
+  readonly upstream: ResolvedUpstream;
+  /** Keep-alive pool for ordinary requests (undici default timeouts). */
+  readonly regular: Pool;
+  /** For watches and `follow` logs: no body or headers timeout, no connection cap. */
+  readonly streaming: Pool;
+}
+
+/** Options for {@link UpstreamPool}. */
+export interface UpstreamPoolOptions extends ResolveUpstreamOptions {
+  /** Offer HTTP/2 to API servers (ALPN); many watches then share one connection. Default true. */
+  readonly allowH2?: boolean;
+  /** Idle keep-alive time of upstream connections, in ms. Default 30 000. */
+  readonly keepAliveTimeoutMs?: number;
+}
+
+interface Entry {
+  readonly cluster: ProxyCluster;
+  readonly dispatchers: Promise<ClusterDispatchers>;
+}
+
+/**
+ * One set of undici pools per cluster, created on first use and closed when the cluster is removed
+ * or replaced (a replaced cluster object means new credentials: new connections).
+ */
+export class UpstreamPool {
+  readonly #options: UpstreamPoolOptions;
+  readonly #entries = new Map<string, Entry>();
+  #closed = false;
+
+  constructor(options: UpstreamPoolOptions = {}) {
+    this.#options = options;
+  }
+
+  /** The dispatchers for `cluster`; rejects with the resolution error (bad kubeconfig, missing token file…). */
+  dispatchersFor(cluster: ProxyCluster): Promise<ClusterDispatchers> {
+    const existing = this.#entries.get(cluster.name);
+    if (existing && existing.cluster === cluster) return existing.dispatchers;
+    if (existing) this.release(cluster.name);
+    const dispatchers = this.#create(cluster);
+    const entry: Entry = { cluster, dispatchers };
+    this.#entries.set(cluster.name, entry);
+    // A failed resolution is not cached: the next request tries again (the file may be fixed by then).
+    dispatchers.catch(() => {
+      if (this.#entries.get(cluster.name) === entry) this.#entries.delete(cluster.name);
+    });
+    return dispatchers;
+  }
+
+  /** Closes a cluster's pools after their in-flight requests end. */
+  release(name: string): void {
+    const entry = this.#entries.get(name);
+    if (!entry) return;
+    this.#entries.delete(name);
+    void entry.dispatchers.then(
+      (d) => Promise.all([d.regular.close(), d.streaming.close()]),
+      () => undefined,
+    );
+  }
+
+  /** Destroys every pool (open streams are cut). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const entries = [...this.#entries.values()];
+    this.#entries.clear();
+    await Promise.all(
+      entries.map((entry) =>
+        entry.dispatchers.then(
+          (d) => Promise.all([d.regular.destroy(), d.streaming.destroy()]),
+          () => undefined,
+        ),
+      ),
+    );
+  }
+
+  async #create(cluster: ProxyCluster): Promise<ClusterDispatchers> {
+    const upstream = await resolveUpstream(cluster.upstream, this.#options);
+    if (this.#closed) throw new Error('upstream pool closed');
+    const connect = { ...upstream.tls, rejectUnauthorized: true, minVersion: 'TLSv1.2' as const };
+    const allowH2 = this.#options.allowH2 ?? true;
+    const keepAliveTimeout = this.#options.keepAliveTimeoutMs ?? 30_000;
+    return {
+      upstream,
+      regular: new Pool(upstream.origin, { connect, allowH2, keepAliveTimeout }),
+      streaming: new Pool(upstream.origin, {
+        connect,
+        allowH2,
+        keepAliveTimeout,
+        bodyTimeout: 0,
+        headersTimeout: 0,
+      }),
+    };
+  }
+}

@@ -1,0 +1,81 @@
+import type { AccessDecider, AllowedPrincipals, ProxyOptions, RemotelerProxy } from '../../src/index.js';
+import { createProxy, MemoryClusterRegistry } from '../../src/index.js';
+import { type RecordingUpstream, startRecordingUpstream } from './recording-upstream.js';
+import { type TestPki, testIdentityDecoder } from './test-pki.js';
+
+/** The token the Proxy presents to the test API servers: its own credential, never a user's. */
+export const PROXY_UPSTREAM_TOKEN = 'proxy-own-token';
+
+/** Grants, per cluster name, the same principals to every user (tests vary it per case). */
+export function staticAccess(grants: Record<string, AllowedPrincipals>): AccessDecider {
+  return {
+    canAccessCluster: (_identity, cluster) => grants[cluster.name] !== undefined,
+    allowedPrincipals: (_identity, cluster) => {
+      const grant = grants[cluster.name];
+      if (!grant) throw new Error('no grant');
+      return grant;
+    },
+  };
+}
+
+export interface ProxyFixture {
+  readonly proxy: RemotelerProxy;
+  readonly url: string;
+  readonly clusters: MemoryClusterRegistry;
+  /** Upstreams by cluster name. */
+  readonly upstreams: Record<string, RecordingUpstream>;
+  /** Every request any upstream received. */
+  allUpstreamRequests(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * A Proxy on 127.0.0.1 with one recording API server per cluster name (`dev`, `prod` by default),
+ * each reached with a static bearer token and its own CA.
+ */
+export async function startProxyFixture(
+  pki: TestPki,
+  options: {
+    clusters?: string[];
+    access?: AccessDecider;
+    proxy?: Partial<ProxyOptions>;
+  } = {},
+): Promise<ProxyFixture> {
+  const names = options.clusters ?? ['dev', 'prod'];
+  const upstreams: Record<string, RecordingUpstream> = {};
+  const clusters = new MemoryClusterRegistry();
+  for (const name of names) {
+    const upstream = await startRecordingUpstream(pki.apiServer);
+    upstreams[name] = upstream;
+    clusters.add({
+      name,
+      labels: { env: name },
+      upstream: { kind: 'token', server: upstream.url, token: PROXY_UPSTREAM_TOKEN, ca: pki.clusterCa.cert },
+    });
+  }
+  const proxy = createProxy({
+    tls: { cert: pki.server.cert, key: pki.server.key, userCaBundle: pki.userCa.cert },
+    identityDecoder: testIdentityDecoder,
+    access:
+      options.access ??
+      staticAccess({
+        dev: { users: ['alice'], groups: ['developers'] },
+        prod: { users: ['alice'], groups: ['viewers'] },
+      }),
+    clusters,
+    closeTimeoutMs: 2_000,
+    ...options.proxy,
+  });
+  const address = await proxy.listen();
+  return {
+    proxy,
+    url: `https://127.0.0.1:${address.port}`,
+    clusters,
+    upstreams,
+    allUpstreamRequests: () => Object.values(upstreams).reduce((n, u) => n + u.requests.length, 0),
+    async close() {
+      await proxy.close();
+      await Promise.all(Object.values(upstreams).map((u) => u.close()));
+    },
+  };
+}
