@@ -18,6 +18,30 @@ export type {
   RoleSpec,
 } from './roles/types.js';
 export type { Identity, Traits, UserType } from './types/identity.js';
+export type {
+  CaKeyAlgorithm,
+  CaKeyRecord,
+  CaKeySet,
+  CaKeyStore,
+  CaKeyStoreCapabilities,
+  CaKind,
+  CaRotationPhase,
+  CaRotationStatus,
+  CertificateAuthority,
+  CertificateAuthorityCapabilities,
+  CertificateDecodeOptions,
+  CertificateIdentityDecoder,
+  DecodedHostCertificate,
+  DecodedUserCertificate,
+  HostCertificateRequest,
+  HostIdentity,
+  HostRole,
+  IssuedCertificate,
+  PublicJwk,
+  SubjectPublicKeyInput,
+  TrustedCaInfo,
+  UserCertificateRequest,
+} from './contracts/certificate-authority.js';
 export {
   anyOfMatchers,
   builtinKind,

@@ -1,4 +1,5 @@
 import { AUDIT_ERRORS } from './audit.js';
+import { CA_ERRORS } from './ca.js';
 import { CONNECTOR_ERRORS } from './connector.js';
 import { CORE_ERRORS } from './core.js';
 import type { ErrorDefinition } from './define.js';
@@ -21,6 +22,7 @@ export { defineErrors } from './define.js';
  */
 export const ERROR_CATALOG = Object.freeze({
   ...CORE_ERRORS,
+  ...CA_ERRORS,
   ...PROXY_ERRORS,
   ...STORE_ERRORS,
   ...RECORDING_ERRORS,
