@@ -66,3 +66,52 @@ export type {
   TemplateExpression,
   TemplateParseResult,
 } from './roles/index.js';
+// --- core contracts, types, plugins (core helper) ---
+export * from './config/index.js';
+export type {
+  AuditSearchQuery,
+  AuditSearchResult,
+  AuditSink,
+  AuditSinkCapabilities,
+} from './contracts/audit-sink.js';
+export {
+  type BeginLoginRequest,
+  type BeginLoginResult,
+  type CompleteLoginRequest,
+  type ExternalIdentity,
+  type IdentityConnector,
+  type IdentityConnectorCapabilities,
+  type LoginSession,
+  type PasswordLoginConnector,
+  type RedirectLoginConnector,
+  supportsPasswordLogin,
+  supportsRedirectLogin,
+} from './contracts/identity-connector.js';
+export type {
+  RecordingListQuery,
+  RecordingStore,
+  RecordingStoreCapabilities,
+  RecordingWriter,
+} from './contracts/recording-store.js';
+export type { ClusterStore, LockStore, RoleStore, UserStore } from './contracts/stores.js';
+export * from './connectors/index.js';
+export { createToken, type Token } from './di/token.js';
+export {
+  AUDIT_SINK,
+  CERTIFICATE_AUTHORITY,
+  CLOCK,
+  CLUSTER_STORE,
+  IDENTITY_CONNECTORS,
+  LOCK_STORE,
+  RECORDING_STORE,
+  ROLE_STORE,
+  USER_STORE,
+} from './di/tokens.js';
+export * from './events/index.js';
+export * from './memory/index.js';
+export * from './types/audit-event.js';
+export * from './types/kube-cluster.js';
+export * from './types/lock.js';
+export * from './types/recording.js';
+export * from './types/resource.js';
+export * from './types/user.js';

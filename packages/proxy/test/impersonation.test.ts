@@ -26,7 +26,7 @@ afterAll(async () => {
 
 const upstream = () => fixture.upstreams.dev!;
 const send = (headers: Record<string, string | string[]> = {}, path = '/api/v1/namespaces/default/pods') =>
-  proxyRequest(fixture.url, path, pki.hostCa.cert, { identity: alice, headers });
+  proxyRequest(fixture.url, path, pki.proxyTrust, { identity: alice, headers });
 const utf8 = (latin1: string) => Buffer.from(latin1, 'latin1').toString('utf8');
 
 describe('impersonation headers', () => {
@@ -124,7 +124,7 @@ describe('impersonation headers', () => {
     const total = fixture.allUpstreamRequests();
     const raw = await rawExchange(
       fixture.url,
-      pki.hostCa.cert,
+      pki.proxyTrust,
       alice,
       'GET /api HTTP/1.1\r\nHost: x\r\nImpersonate-User: alice\r\nimpersonate-USER: system:admin\r\nConnection: close\r\n\r\n',
     );

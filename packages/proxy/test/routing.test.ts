@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 const get = (path: string, identity: Pem = unpinned) =>
-  proxyRequest(fixture.url, path, pki.hostCa.cert, { identity });
+  proxyRequest(fixture.url, path, pki.proxyTrust, { identity });
 
 describe('routing', () => {
   it('routes /k8s/<cluster>/… to that cluster and removes only the prefix', async () => {

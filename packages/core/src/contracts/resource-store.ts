@@ -36,7 +36,12 @@ export interface ResourceWriteOptions {
 
 /**
  * Generic storage for named resources (roles, users, clusters, locks…). Every returned value carries
- * the store's `metadata.revision`. Writes are atomic: a failed call leaves nothing half-applied.
+ * the store's `metadata.revision`; a revision the caller puts on a value it writes is ignored.
+ * Revisions are opaque strings that change on every write and are never reused for a name, even
+ * after delete and re-create. Writes are atomic: a failed call leaves nothing half-applied.
+ * Names are 1-253 characters without `/`, control characters, `.` or `..` (else RMT_STORE_INVALID).
+ * Values are copied: mutating an object passed in or returned never changes stored state.
+ * `@remoteler/core/testing` exports `describeResourceStoreConformance`, which checks all of this.
  *
  * Errors: `RMT_STORE_NOT_FOUND` (update/delete of a missing name), `RMT_STORE_ALREADY_EXISTS`
  * (create of an existing name), `RMT_STORE_REVISION_CONFLICT` (stale `expectedRevision`),
@@ -48,11 +53,17 @@ export interface ResourceStore<T extends StoredResource> {
   readonly capabilities: ResourceStoreCapabilities;
   /** The resource, or `undefined` when no resource has that name. */
   get(name: string): Promise<T | undefined>;
-  /** Every resource, sorted by name. */
+  /**
+   * Every resource, sorted by name in Unicode code point order (the UTF-8 byte order in which
+   * key-value stores such as etcd list keys; see `compareCodePoints`).
+   */
   list(): Promise<T[]>;
   create(resource: T): Promise<T>;
   update(resource: T, options?: ResourceWriteOptions): Promise<T>;
-  /** Create or update in one step. */
+  /**
+   * Create or update in one step. With `expectedRevision` it behaves as `update` (the resource must
+   * exist at that revision); without, the last writer wins.
+   */
   upsert(resource: T, options?: ResourceWriteOptions): Promise<T>;
   delete(name: string, options?: ResourceWriteOptions): Promise<void>;
   /**

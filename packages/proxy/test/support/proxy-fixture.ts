@@ -1,7 +1,7 @@
 import type { AccessDecider, AllowedPrincipals, ProxyOptions, RemotelerProxy } from '../../src/index.js';
 import { createProxy, MemoryClusterRegistry } from '../../src/index.js';
 import { type RecordingUpstream, startRecordingUpstream } from './recording-upstream.js';
-import { type TestPki, testIdentityDecoder } from './test-pki.js';
+import type { TestPki } from './test-pki.js';
 
 /** The token the Proxy presents to the test API servers: its own credential, never a user's. */
 export const PROXY_UPSTREAM_TOKEN = 'proxy-own-token';
@@ -54,8 +54,8 @@ export async function startProxyFixture(
     });
   }
   const proxy = createProxy({
-    tls: { cert: pki.server.cert, key: pki.server.key, userCaBundle: pki.userCa.cert },
-    identityDecoder: testIdentityDecoder,
+    tls: { cert: pki.server.cert, key: pki.server.key, userCaBundle: pki.userCa.trustBundlePem() },
+    identityDecoder: pki.decoder,
     access:
       options.access ??
       staticAccess({

@@ -1,15 +1,15 @@
 import { execFile } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MemoryCaKeyStore, TrustBundle, X509CertificateAuthority, X509IdentityDecoder } from '@remoteler/ca';
 import type { Identity } from '@remoteler/core';
-import { RemotelerError } from '@remoteler/core';
 import type { UserCertificateDecoder } from '../../src/index.js';
 
-// Test-only certificates made with the openssl command, until @remoteler/ca issues real ones.
-// The identity is carried in the subject (CN user, O roles, OU usage, L pinned cluster), which
-// `testIdentityDecoder` reads back; real certificates use the identity extension of design §3.
+// Remoteler certificates (user CA, host CA, a foreign Remoteler CA) come from the real
+// @remoteler/ca authorities; the Kubernetes API server's own CA, which has nothing to do with
+// Remoteler, is made with the openssl command.
 
 export interface Pem {
   readonly cert: string;
@@ -129,42 +129,96 @@ export async function createTestCa(dir: string, name: string): Promise<TestCa> {
   };
 }
 
+export interface UserCertificateOptions {
+  readonly roles?: readonly string[];
+  /** `kubernetesCluster` of the identity. */
+  readonly pin?: string;
+  /** Issue with a CA other than the PKI's user CA (a foreign Remoteler cluster). */
+  readonly ca?: X509CertificateAuthority;
+  /** Lifetime in ms. Default one hour. */
+  readonly ttlMs?: number;
+  /** Issue time; default now. A time in the past with a short TTL makes an expired certificate. */
+  readonly issuedAt?: Date;
+}
+
 export interface TestPki {
   readonly dir: string;
-  readonly userCa: TestCa;
-  readonly hostCa: TestCa;
-  readonly foreignCa: TestCa;
+  readonly userCa: X509CertificateAuthority;
+  readonly hostCa: X509CertificateAuthority;
+  /** The user CA of an unrelated Remoteler cluster. */
+  readonly foreignCa: X509CertificateAuthority;
   /** The CA of the (simulated) Kubernetes API server, unrelated to Remoteler's CAs. */
   readonly clusterCa: TestCa;
   /** The API server's certificate for 127.0.0.1, from `clusterCa`. */
   readonly apiServer: Pem;
-  /** The Proxy's server certificate, from the host CA. */
+  /** The Proxy's server certificate for 127.0.0.1, from the host CA. */
   readonly server: Pem;
-  /** A user certificate: CN=username, O per role, OU=usage:kube, L=pinned cluster. */
-  user(
-    username: string,
-    options?: {
-      roles?: string[];
-      pin?: string;
-      ca?: TestCa;
-      usage?: string;
-      endDays?: number;
-      startDays?: number;
-    },
-  ): Promise<Pem>;
+  /** The host CA bundle, which clients use to verify the Proxy. */
+  readonly proxyTrust: string;
+  /** Decodes user certificates against the user CA's current bundle (follows its rotation). */
+  readonly decoder: UserCertificateDecoder;
+  /** A user certificate for a key made here (the "user's machine"). */
+  user(username: string, options?: UserCertificateOptions): Promise<Pem>;
+  /** A host certificate (role `proxy`) for a fresh key, usable as a TLS client certificate. */
+  host(hostId: string): Promise<Pem>;
   dispose(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+
+function keyPair(): { key: string; spki: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return {
+    key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    spki: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+  };
+}
+
+export function testIdentity(username: string, options: UserCertificateOptions = {}): Identity {
+  return {
+    username,
+    roles: [...(options.roles ?? ['developer'])],
+    traits: {},
+    userType: 'local',
+    mfaVerified: false,
+    kubernetesUsers: [],
+    kubernetesGroups: [],
+    ...(options.pin && { kubernetesCluster: options.pin }),
+  };
 }
 
 export async function createTestPki(): Promise<TestPki> {
   const dir = await mkdtemp(join(tmpdir(), 'remoteler-proxy-pki-'));
-  const [userCa, hostCa, foreignCa, clusterCa] = await Promise.all([
-    createTestCa(dir, 'user-ca'),
-    createTestCa(dir, 'host-ca'),
-    createTestCa(dir, 'foreign-ca'),
-    createTestCa(dir, 'cluster-ca'),
-  ]);
-  const server = await hostCa.issue({ subject: '/CN=proxy/OU=usage:host', usage: 'server' });
+  const store = new MemoryCaKeyStore();
+  const userCa = await X509CertificateAuthority.open({
+    kind: 'user',
+    keyStore: store,
+    clusterName: 'root.test',
+  });
+  const hostCa = await X509CertificateAuthority.open({
+    kind: 'host',
+    keyStore: store,
+    clusterName: 'root.test',
+  });
+  const foreignCa = await X509CertificateAuthority.open({
+    kind: 'user',
+    keyStore: new MemoryCaKeyStore(),
+    clusterName: 'elsewhere.test',
+  });
+  const clusterCa = await createTestCa(dir, 'cluster-ca');
   const apiServer = await clusterCa.issue({ subject: '/CN=kube-apiserver', usage: 'server' });
+  const issueHost = async (hostId: string): Promise<Pem> => {
+    const pair = keyPair();
+    const issued = await hostCa.issueHostCertificate({
+      publicKey: { spki: pair.spki },
+      host: { hostId, role: 'proxy', clusterName: 'root.test' },
+      ipAddresses: ['127.0.0.1'],
+      dnsNames: ['localhost'],
+      ttlMs: HOUR,
+    });
+    return { cert: issued.certificatePem, key: pair.key };
+  };
+  const server = await issueHost('proxy-1');
   return {
     dir,
     userCa,
@@ -173,43 +227,26 @@ export async function createTestPki(): Promise<TestPki> {
     clusterCa,
     apiServer,
     server,
-    user(username, options = {}) {
-      const roles = (options.roles ?? ['developer']).map((role) => `/O=${role}`).join('');
-      const pin = options.pin ? `/L=${options.pin}` : '';
-      return (options.ca ?? userCa).issue({
-        subject: `/CN=${username}${roles}/OU=${options.usage ?? 'usage:kube'}${pin}`,
-        usage: 'client',
-        ...(options.endDays !== undefined && { endDays: options.endDays }),
-        ...(options.startDays !== undefined && { startDays: options.startDays }),
-      });
+    proxyTrust: hostCa.trustBundlePem(),
+    decoder: {
+      decodeUserCertificate: (certificate, options) =>
+        new X509IdentityDecoder({
+          userBundle: TrustBundle.from('user', [userCa.trustBundlePem()]),
+        }).decodeUserCertificate(certificate, options),
     },
+    async user(username, options = {}) {
+      const pair = keyPair();
+      const ttlMs = options.ttlMs ?? HOUR;
+      const issued = await (options.ca ?? userCa).issueUserCertificate({
+        publicKey: { spki: pair.spki },
+        identity: testIdentity(username, options),
+        ttlMs,
+        maxTtlMs: ttlMs,
+        ...(options.issuedAt && { now: options.issuedAt }),
+      });
+      return { cert: issued.certificatePem, key: pair.key };
+    },
+    host: issueHost,
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }
-
-/** Reads the test identity back from a verified certificate (stand-in for @remoteler/ca's decoder). */
-export const testIdentityDecoder: UserCertificateDecoder = {
-  decodeUserCertificate(certificate) {
-    const x509 = new X509Certificate(certificate.raw);
-    const fields = x509.subject.split('\n').map((line) => line.split('=') as [string, string]);
-    const all = (key: string) => fields.filter(([k]) => k === key).map(([, v]) => v);
-    if (all('OU')[0] !== 'usage:kube')
-      throw new RemotelerError('RMT_CONFIG_INVALID', 'not a kube user certificate');
-    const username = all('CN')[0];
-    if (!username) throw new RemotelerError('RMT_CONFIG_INVALID', 'no username');
-    const pin = all('L')[0];
-    const identity: Identity = {
-      username,
-      roles: all('O'),
-      traits: {},
-      userType: 'local',
-      mfaVerified: false,
-      kubernetesUsers: [],
-      kubernetesGroups: [],
-      notBefore: new Date(x509.validFrom),
-      notAfter: new Date(x509.validTo),
-      ...(pin && { kubernetesCluster: pin }),
-    };
-    return { identity };
-  },
-};

@@ -22,7 +22,7 @@ export const CONNECTOR_ERRORS = defineErrors({
     category: 'input',
     summary:
       'A stored password hash is not a valid Remoteler scrypt hash string, or its parameters are unsafe.',
-    hint: 'Generate the hash again with hashPassword() (format scrypt$N$r$p$salt$hash) and put it in the configuration.',
+    hint: 'Generate the hash again with hashPassword() (PHC format $scrypt$ln=<n>,r=<r>,p=<p>$<salt>$<hash>) and put it in the configuration.',
   },
   RMT_CONNECTOR_CLOSED: {
     category: 'unavailable',

@@ -1,0 +1,8 @@
+export type { AuditSinkEvents, StoreEvents } from './store-events.js';
+export {
+  createEventBus,
+  type EventBusOptions,
+  type EventListener,
+  type EventMap,
+  type TypedEventBus,
+} from './typed-event-bus.js';

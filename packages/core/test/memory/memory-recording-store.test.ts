@@ -1,0 +1,6 @@
+import { MemoryRecordingStore } from '@remoteler/core';
+import { describeRecordingStoreConformance } from '@remoteler/core/testing';
+
+describeRecordingStoreConformance('MemoryRecordingStore', {
+  create: () => ({ store: new MemoryRecordingStore() }),
+});
