@@ -1,1 +1,30 @@
-export {};
+export { type KubeObject, RESOURCE_TYPES, type ResourceType } from './api/resource-types.js';
+export type { ImpersonationHeaders } from './auth/impersonation.js';
+export type { TokenUser, UserInfo } from './auth/user-info.js';
+export {
+  type WriteKubeconfigOptions,
+  type WrittenKubeconfig,
+  writeKubeconfig,
+} from './helpers/kubeconfig.js';
+export {
+  type KubectlProcess,
+  type KubectlResult,
+  type KubectlRunOptions,
+  kubectlPath,
+  runKubectl,
+  startKubectl,
+} from './helpers/kubectl.js';
+export type { KubeStatus, StatusCause } from './http/status.js';
+export {
+  type CertificateAndKey,
+  createTestCertificateAuthority,
+  type IssueOptions,
+  type TestCertificateAuthority,
+} from './pki/openssl-ca.js';
+export {
+  KubeApiSimulator,
+  type KubeApiSimulatorOptions,
+  type RecordedRequest,
+  type WaitForRequestOptions,
+} from './simulator.js';
+export type { PodStreamTarget } from './streams/index.js';

@@ -1,0 +1,641 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { RemotelerError } from '@remoteler/core';
+import { handleApiRequest } from './api/api-handler.js';
+import { bootstrapObjects, bootstrapPolicy, seedObjects } from './api/bootstrap.js';
+import { Registry, typeKey } from './api/registry.js';
+import {
+  type KubeObject,
+  RESOURCE_TYPES,
+  type ResourceType,
+  typeFor,
+  typeForKind,
+} from './api/resource-types.js';
+import { authenticate } from './auth/authenticate.js';
+import { type ImpersonationHeaders, impersonate, readImpersonationHeaders } from './auth/impersonation.js';
+import { authorize, type RbacSource, type RequestAttributes } from './auth/rbac.js';
+import type { TokenUser, UserInfo } from './auth/user-info.js';
+import {
+  type WriteKubeconfigOptions,
+  type WrittenKubeconfig,
+  writeKubeconfig,
+} from './helpers/kubeconfig.js';
+import { failure, type KubeStatus, StatusError, statusErrors } from './http/status.js';
+import { LogStore } from './logs/log-store.js';
+import {
+  type CertificateAndKey,
+  createTestCertificateAuthority,
+  type TestCertificateAuthority,
+} from './pki/openssl-ca.js';
+import {
+  type AnyRequest,
+  type AnyResponse,
+  type DualProtocolServer,
+  startDualProtocolServer,
+} from './server/dual-protocol-server.js';
+import { ObjectStore } from './store/object-store.js';
+import { handlePodStreamUpgrade } from './streams/index.js';
+
+/** Options for {@link KubeApiSimulator.start}. */
+export interface KubeApiSimulatorOptions {
+  /** Port on 127.0.0.1. Default 0: a free port. */
+  readonly port?: number;
+  /** The `gitVersion` that `/version` reports. Default `v1.33.1` (kubectl's dispatcher then picks a WebSocket-capable kubectl). */
+  readonly version?: string;
+  /** Bearer tokens and the users they stand for. More can be added with {@link KubeApiSimulator.addToken}. */
+  readonly tokens?: Readonly<Record<string, TokenUser>>;
+  /** Extra PEM CA certificates whose client certificates are accepted (e.g. a proxy's own CA). */
+  readonly clientCaPem?: string | readonly string[];
+  /** Add demo content (namespaces team-a/team-b, pods web-0/web-1…, a deployment). Default false. */
+  readonly seed?: boolean;
+  /** Watch bookmark period for watches with `allowWatchBookmarks=true`, in ms. Default 1000. */
+  readonly bookmarkIntervalMs?: number;
+  /** Watch events kept for resumption; older resourceVersions get 410 Expired. Default 1000. */
+  readonly historyLimit?: number;
+  /** Largest accepted request body, in bytes. Default 3 MiB (the API server's limit). */
+  readonly maxBodyBytes?: number;
+}
+
+/** One request as the simulator saw it, for assertions on who the API server saw. */
+export interface RecordedRequest {
+  readonly method: string;
+  /** URL path without the query. */
+  readonly path: string;
+  /** Query parameters; repeated keys keep every value. */
+  readonly query: Readonly<Record<string, readonly string[]>>;
+  /** `h2` or `http/1.1`. */
+  readonly protocol: 'h2' | 'http/1.1';
+  /** The identity authorization saw: the impersonated one when impersonating. Undefined for anonymous. */
+  readonly user: UserInfo | undefined;
+  /** The authenticated caller (client certificate or token), before impersonation. */
+  readonly authenticatedUser: UserInfo | undefined;
+  /** The Impersonate-* headers, decoded; undefined when none were sent. */
+  readonly impersonation: ImpersonationHeaders | undefined;
+  /** The verb the request was authorized as (get, list, watch, create, …), for resource requests. */
+  readonly verb?: string;
+  /** HTTP status of the answer (101 for an accepted upgrade). */
+  readonly status: number;
+  /** True when the request asked for a protocol upgrade (exec, attach, port-forward). */
+  readonly upgrade: boolean;
+  readonly userAgent?: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/** Options for {@link KubeApiSimulator.waitForRequest}. */
+export interface WaitForRequestOptions {
+  /** Default 10 000 ms. */
+  readonly timeoutMs?: number;
+}
+
+/** What a handler needs from the simulator; internal to the package. */
+export interface SimulatorContext {
+  readonly registry: Registry;
+  readonly store: ObjectStore;
+  readonly logs: LogStore;
+  readonly gitVersion: string;
+  readonly serverAddress: string;
+  readonly bookmarkIntervalMs: number;
+  readonly maxBodyBytes: number;
+  authorize(attrs: RequestAttributes): boolean;
+  rbac: RbacSource;
+  /** Registers something to end at close(); returns the unregister function. */
+  track(end: () => void): () => void;
+}
+
+/** Per-request state handed to the API handler. */
+export interface RequestContext {
+  readonly user: UserInfo;
+  readonly url: URL;
+  /** Completes the request record with the answer's status. */
+  recordStatus(status: number, verb?: string): void;
+}
+
+const ADMIN = { name: 'kubernetes-admin', groups: ['system:masters'] } as const;
+
+/**
+ * A Kubernetes API server simulator that real kubectl 1.27–1.33 and @kubernetes/client-node accept:
+ * TLS on 127.0.0.1 with its own test CA, HTTP/2 and HTTP/1.1 on one port, client certificate and
+ * bearer token authentication, impersonation, RBAC, discovery, OpenAPI v3, CRUD with watches, and
+ * pod log/exec/attach/port-forward.
+ *
+ * ```ts
+ * const sim = await KubeApiSimulator.start();
+ * const { path } = await sim.adminKubeconfig();
+ * // … run kubectl --kubeconfig path …
+ * await sim.close();
+ * ```
+ */
+export class KubeApiSimulator {
+  /** `https://127.0.0.1:<port>` */
+  readonly url: string;
+  readonly port: number;
+  /** The CA that signed the serving certificate and the certificates of {@link issueClientCertificate}. */
+  readonly caPem: string;
+
+  private readonly recorded: RecordedRequest[] = [];
+  private readonly waiters = new Set<{
+    predicate: (r: RecordedRequest) => boolean;
+    resolve: (r: RecordedRequest) => void;
+  }>();
+  private readonly tracked = new Set<() => void>();
+  private readonly cleanups: (() => Promise<void>)[] = [];
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly server: DualProtocolServer,
+    private readonly ca: TestCertificateAuthority,
+    private readonly tokens: Map<string, TokenUser>,
+    private readonly context: SimulatorContext & { registry: Registry },
+    private readonly adminCredentials: CertificateAndKey,
+  ) {
+    this.port = server.port;
+    this.url = `https://127.0.0.1:${server.port}`;
+    this.caPem = ca.certPem;
+  }
+
+  /** Starts a simulator on a random port (or `options.port`). */
+  static async start(options: KubeApiSimulatorOptions = {}): Promise<KubeApiSimulator> {
+    const version = options.version ?? 'v1.33.1';
+    if (!/^v\d+\.\d+\.\d+/.test(version)) {
+      throw new RemotelerError(
+        'RMT_TESTKIT_OPTIONS_INVALID',
+        `version must look like v1.33.1, got "${version}"`,
+      );
+    }
+    const ca = await createTestCertificateAuthority('remoteler-kube-sim-ca');
+    const [serving, admin] = await Promise.all([
+      ca.issue({ commonName: 'kube-apiserver', usage: 'server' }),
+      ca.issue({ commonName: ADMIN.name, organizations: ADMIN.groups, usage: 'client' }),
+    ]);
+    const store = new ObjectStore({
+      ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
+    });
+    const registry = new Registry(store);
+    const logs = new LogStore();
+    const tokens = new Map(Object.entries(options.tokens ?? {}));
+    const rbac: RbacSource = {
+      list: (group, resource, namespace) => {
+        const t = typeFor(group, resource);
+        return t ? registry.list(t, namespace) : [];
+      },
+      get: (group, resource, namespace, name) => {
+        const t = typeFor(group, resource);
+        return t ? registry.find(t, namespace, name) : undefined;
+      },
+    };
+    const extraCas =
+      options.clientCaPem === undefined
+        ? []
+        : typeof options.clientCaPem === 'string'
+          ? [options.clientCaPem]
+          : [...options.clientCaPem];
+
+    let sim: KubeApiSimulator | undefined;
+    const context = {
+      registry,
+      store,
+      logs,
+      gitVersion: version,
+      serverAddress: '',
+      bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
+      maxBodyBytes: options.maxBodyBytes ?? 3 * 1024 * 1024,
+      authorize: (attrs: RequestAttributes) => authorize(rbac, attrs).allowed,
+      rbac,
+      track: (end: () => void) => sim!.track(end),
+    };
+    const server = await startDualProtocolServer({
+      key: serving.keyPem,
+      cert: serving.certPem,
+      clientCa: [ca.certPem, ...extraCas],
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      onRequest: (req, res) => void sim!.onRequest(req, res),
+      onUpgrade: (req, socket, head) => sim!.onUpgrade(req, socket, head),
+    });
+    (context as { serverAddress: string }).serverAddress = `127.0.0.1:${server.port}`;
+    sim = new KubeApiSimulator(server, ca, tokens, context, admin);
+
+    registry.onNamespaceRemoved = (namespace) => {
+      for (const t of RESOURCE_TYPES) {
+        if (!t.namespaced || !t.stored) continue;
+        for (const o of registry.list(t, namespace)) registry.remove(t, namespace, o.metadata!.name!);
+      }
+    };
+    for (const o of [...bootstrapObjects(), ...bootstrapPolicy(), ...(options.seed ? seedObjects() : [])])
+      sim.createObject(o);
+    if (options.seed) {
+      for (const name of ['web-0', 'web-1'])
+        logs.append('default', name, 'app', `hello from ${name}\nserving on :80\n`);
+    }
+    return sim;
+  }
+
+  // ---------------------------------------------------------------- identities and kubeconfigs
+
+  /** Accepts `token` as a bearer token for `user` from now on. */
+  addToken(token: string, user: TokenUser): void {
+    this.tokens.set(token, user);
+  }
+
+  /** Issues a client certificate (CN = user, one O per group) signed by the simulator's CA. */
+  issueClientCertificate(user: string, groups: readonly string[] = []): Promise<CertificateAndKey> {
+    return this.ca.issue({ commonName: user, organizations: groups, usage: 'client' });
+  }
+
+  /**
+   * Writes a kubeconfig for the admin (`kubernetes-admin`, group `system:masters`) into a new
+   * temporary directory (0600). Remove it with the returned `cleanup()`; close() also removes it.
+   */
+  async adminKubeconfig(
+    options: Partial<Pick<WriteKubeconfigOptions, 'path' | 'namespace' | 'impersonate'>> = {},
+  ): Promise<WrittenKubeconfig> {
+    return this.kubeconfig({ clientCertificate: this.adminCredentials, ...options });
+  }
+
+  /**
+   * Writes a kubeconfig for this simulator with the given credentials (a client certificate from
+   * {@link issueClientCertificate} or a token from {@link addToken}).
+   */
+  async kubeconfig(options: Omit<WriteKubeconfigOptions, 'server' | 'caPem'>): Promise<WrittenKubeconfig> {
+    const written = await writeKubeconfig({ server: this.url, caPem: this.caPem, ...options });
+    if (!options.path) this.cleanups.push(written.cleanup);
+    return written;
+  }
+
+  /** The admin client certificate (`kubernetes-admin`, `system:masters`), e.g. for a proxy's upstream credentials. */
+  get adminCertificate(): CertificateAndKey {
+    return this.adminCredentials;
+  }
+
+  // ---------------------------------------------------------------- recorded requests
+
+  /** Every request so far (oldest first), with effective and original identity. */
+  get requests(): readonly RecordedRequest[] {
+    return this.recorded;
+  }
+
+  /** Forgets the recorded requests. */
+  clearRequests(): void {
+    this.recorded.length = 0;
+  }
+
+  /** Resolves with the first recorded request (already seen or future) that matches. */
+  waitForRequest(
+    predicate: (r: RecordedRequest) => boolean,
+    options: WaitForRequestOptions = {},
+  ): Promise<RecordedRequest> {
+    const found = this.recorded.find(predicate);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const waiter = { predicate, resolve: (r: RecordedRequest) => finish(() => resolve(r)) };
+      const timer = setTimeout(
+        () =>
+          finish(() =>
+            reject(
+              new RemotelerError('RMT_TESTKIT_WAIT_TIMEOUT', 'no matching request reached the simulator'),
+            ),
+          ),
+        options.timeoutMs ?? 10_000,
+      );
+      timer.unref();
+      const finish = (fn: () => void) => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        fn();
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  private record(entry: RecordedRequest): void {
+    this.recorded.push(entry);
+    for (const w of [...this.waiters]) if (w.predicate(entry)) w.resolve(entry);
+  }
+
+  // ---------------------------------------------------------------- objects and logs (as the admin, no HTTP)
+
+  private typeOf(object: KubeObject): ResourceType {
+    const t = typeForKind(String(object.apiVersion ?? ''), String(object.kind ?? ''));
+    if (!t)
+      throw new RemotelerError(
+        'RMT_TESTKIT_OPTIONS_INVALID',
+        `the simulator does not serve ${String(object.apiVersion)} ${String(object.kind)}`,
+      );
+    return t;
+  }
+
+  private typeOfKind(apiVersion: string, kind: string): ResourceType {
+    return this.typeOf({ apiVersion, kind });
+  }
+
+  /** Creates an object directly in the store (defaults and status applied as for a POST). */
+  createObject(object: KubeObject): KubeObject {
+    const t = this.typeOf(object);
+    return this.context.registry.create(t, object.metadata?.namespace ?? 'default', structuredClone(object));
+  }
+
+  /** Replaces an object (no resourceVersion check unless the object carries one). */
+  replaceObject(object: KubeObject): KubeObject {
+    const t = this.typeOf(object);
+    const ns = object.metadata?.namespace ?? 'default';
+    return this.context.registry.update(t, ns, object.metadata?.name ?? '', structuredClone(object));
+  }
+
+  /** Replaces an object's status (for example a pod's phase). */
+  replaceStatus(object: KubeObject): KubeObject {
+    const t = this.typeOf(object);
+    const ns = object.metadata?.namespace ?? 'default';
+    return this.context.registry.update(t, ns, object.metadata?.name ?? '', structuredClone(object), {
+      subresource: 'status',
+    });
+  }
+
+  /** Reads an object, or undefined. */
+  getObject(apiVersion: string, kind: string, name: string, namespace = 'default'): KubeObject | undefined {
+    return this.context.registry.find(this.typeOfKind(apiVersion, kind), namespace, name);
+  }
+
+  /** Lists objects of a kind (all namespaces when `namespace` is omitted). */
+  listObjects(apiVersion: string, kind: string, namespace?: string): KubeObject[] {
+    return this.context.registry.list(this.typeOfKind(apiVersion, kind), namespace);
+  }
+
+  /** Deletes an object; true when it existed. */
+  deleteObject(apiVersion: string, kind: string, name: string, namespace = 'default'): boolean {
+    return this.context.registry.remove(this.typeOfKind(apiVersion, kind), namespace, name) !== undefined;
+  }
+
+  /** Appends text to a container's log; `kubectl logs -f` followers receive it at once. */
+  appendLog(namespace: string, pod: string, container: string, text: string): void {
+    this.context.logs.append(namespace, pod, container, text);
+  }
+
+  /** Ends `logs -f` streams of a container (or of every container of the pod). */
+  endLog(namespace: string, pod: string, container?: string): void {
+    this.context.logs.end(namespace, pod, container);
+  }
+
+  /** Drops the watch history, so that every older resourceVersion gets 410 Expired. */
+  compactHistory(): void {
+    this.context.store.compact();
+  }
+
+  /** The latest resourceVersion. */
+  get resourceVersion(): string {
+    return String(this.context.store.resourceVersion);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  private track(end: () => void): () => void {
+    this.tracked.add(end);
+    return () => this.tracked.delete(end);
+  }
+
+  /** Ends every watch, log stream and connection and stops listening. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const end of [...this.tracked]) end();
+      this.tracked.clear();
+      this.context.logs.endAll();
+      this.context.store.stopAllWatches();
+      await this.server.close();
+      await Promise.all(this.cleanups.map((c) => c()));
+    })();
+    return this.closing;
+  }
+
+  // ---------------------------------------------------------------- request pipeline
+
+  private parseUrl(req: AnyRequest): URL {
+    return new URL(req.url ?? '/', 'https://simulator.invalid');
+  }
+
+  /** authn → impersonation; returns the identity or an early answer. */
+  private identify(
+    req: AnyRequest,
+    url: URL,
+  ):
+    | { ok: true; user: UserInfo; authenticated: UserInfo; impersonation: ImpersonationHeaders | undefined }
+    | {
+        ok: false;
+        status: number;
+        body: KubeStatus | string;
+        authenticated: UserInfo | undefined;
+        impersonation: ImpersonationHeaders | undefined;
+      } {
+    const authenticated = authenticate({ headers: req.headers, socket: req.socket }, this.tokens);
+    const impersonation = readImpersonationHeaders(req.rawHeaders);
+    if (!authenticated)
+      return {
+        ok: false,
+        status: 401,
+        body: statusErrors.unauthorized().status,
+        authenticated,
+        impersonation,
+      };
+    if (!impersonation) return { ok: true, user: authenticated, authenticated, impersonation };
+    const result = impersonate(
+      authenticated,
+      impersonation,
+      (attrs) => this.context.authorize(attrs),
+      `${url.pathname}${url.search}`,
+    );
+    if ('user' in result) return { ok: true, user: result.user, authenticated, impersonation };
+    const f = result.failure;
+    if (f.kind === 'internal')
+      return { ok: false, status: 500, body: f.message, authenticated, impersonation };
+    return {
+      ok: false,
+      status: 403,
+      body: failure(403, 'Forbidden', f.message, { name: f.name, group: f.group, kind: f.resource }),
+      authenticated,
+      impersonation,
+    };
+  }
+
+  private baseRecord(req: AnyRequest, url: URL, upgrade: boolean) {
+    const query: Record<string, string[]> = {};
+    for (const [k, v] of url.searchParams) query[k] = [...(query[k] ?? []), v];
+    return {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query,
+      protocol: (req.httpVersion === '2.0' ? 'h2' : 'http/1.1') as 'h2' | 'http/1.1',
+      upgrade,
+      ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
+      headers: { ...req.headers },
+    };
+  }
+
+  private async onRequest(req: AnyRequest, res: AnyResponse): Promise<void> {
+    const url = this.parseUrl(req);
+    const identity = this.identify(req, url);
+    const base = this.baseRecord(req, url, false);
+    let recorded = false;
+    const recordStatus = (status: number, verb?: string) => {
+      if (recorded) return;
+      recorded = true;
+      this.record({
+        ...base,
+        user: identity.ok ? identity.user : undefined,
+        authenticatedUser: identity.authenticated,
+        impersonation: identity.impersonation,
+        status,
+        ...(verb ? { verb } : {}),
+      });
+    };
+    res.on('close', () => recordStatus(res.statusCode));
+    if (!identity.ok) {
+      recordStatus(identity.status);
+      writeAnswer(res, identity.status, identity.body);
+      return;
+    }
+    try {
+      await handleApiRequest(this.context, { user: identity.user, url, recordStatus }, req, res);
+    } catch (error) {
+      const status =
+        error instanceof StatusError
+          ? error.status
+          : statusErrors.internal(error instanceof Error ? error.message : String(error)).status;
+      recordStatus(status.code);
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      writeAnswer(res, status.code, status);
+    }
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): undefined {
+    const url = this.parseUrl(req);
+    const identity = this.identify(req, url);
+    const base = this.baseRecord(req, url, true);
+    let recorded = false;
+    const recordStatus = (status: number, verb?: string) => {
+      if (recorded) return;
+      recorded = true;
+      this.record({
+        ...base,
+        user: identity.ok ? identity.user : undefined,
+        authenticatedUser: identity.authenticated,
+        impersonation: identity.impersonation,
+        status,
+        ...(verb ? { verb } : {}),
+      });
+    };
+    socket.on('error', () => socket.destroy());
+    const untrack = this.track(() => socket.destroy());
+    socket.once('close', untrack);
+    const answer = (status: number, body: KubeStatus | string): undefined => {
+      recordStatus(status);
+      writeRawAnswer(socket, status, body);
+    };
+    if (!identity.ok) return answer(identity.status, identity.body);
+
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/.exec(url.pathname);
+    if (!m) {
+      return answer(
+        400,
+        statusErrors.badRequest(
+          `upgrade requests are served only for pods/exec, pods/attach and pods/portforward, not ${url.pathname}`,
+        ).status,
+      );
+    }
+    const [, namespace = '', podName = '', subresource = ''] = m;
+    // RBAC verb follows the method (SPDY POST = create, WebSocket GET = get); since 1.31 the
+    // API server also requires `create` for a WebSocket GET (AuthorizePodWebsocketUpgradeCreatePermission).
+    const verbs = req.method === 'GET' ? ['get', 'create'] : ['create'];
+    for (const verb of verbs) {
+      const attrs: RequestAttributes = {
+        user: identity.user,
+        verb,
+        resourceRequest: true,
+        apiGroup: '',
+        resource: 'pods',
+        subresource,
+        namespace,
+        name: podName,
+      };
+      if (!this.context.authorize(attrs)) {
+        return answer(
+          403,
+          failure(
+            403,
+            'Forbidden',
+            `pods "${podName}" is forbidden: User "${identity.user.name}" cannot ${verb} resource "pods/${subresource}" in API group "" in the namespace "${namespace}"`,
+            {
+              name: podName,
+              kind: 'pods',
+            },
+          ),
+        );
+      }
+    }
+    const podType = typeFor('', 'pods')!;
+    const pod = this.context.registry.find(podType, namespace, podName);
+    if (!pod) return answer(404, statusErrors.notFound('pods', '', podName).status);
+    const containers = ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []).map(
+      (c) => c.name,
+    );
+
+    // Record the status line the streams module answers with (101, or its refusal).
+    const sniff = (chunk: unknown) => {
+      if (recorded) return;
+      const text = Buffer.isBuffer(chunk)
+        ? chunk.subarray(0, 16).toString('latin1')
+        : typeof chunk === 'string'
+          ? chunk.slice(0, 16)
+          : '';
+      const s = /^HTTP\/1\.1 (\d{3})/.exec(text);
+      if (s) recordStatus(Number(s[1]));
+    };
+    const write = socket.write.bind(socket);
+    const end = socket.end.bind(socket);
+    socket.write = ((chunk: unknown, ...rest: unknown[]) => {
+      sniff(chunk);
+      return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof socket.write;
+    socket.end = ((chunk?: unknown, ...rest: unknown[]) => {
+      if (typeof chunk !== 'function') sniff(chunk);
+      return (end as (...a: unknown[]) => Duplex)(chunk, ...rest);
+    }) as typeof socket.end;
+    socket.once('close', () => recordStatus(0));
+
+    handlePodStreamUpgrade(req, socket, head, {
+      subresource: subresource as 'exec' | 'attach' | 'portforward',
+      namespace,
+      podName,
+      containers,
+      user: { name: identity.user.name, groups: identity.user.groups },
+    });
+  }
+}
+
+/** Writes a Status (JSON) or a plain-text body. */
+export function writeAnswer(res: AnyResponse, status: number, body: KubeStatus | string): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const type = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
+  (res as import('node:http').ServerResponse).writeHead(status, {
+    'content-type': type,
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-cache, private',
+  });
+  res.end(text);
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  500: 'Internal Server Error',
+};
+
+/** Writes an HTTP/1.1 answer straight onto an upgrade socket and closes it. */
+function writeRawAnswer(socket: Duplex, status: number, body: KubeStatus | string): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const type = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+  );
+}
