@@ -115,3 +115,29 @@ export * from './types/lock.js';
 export * from './types/recording.js';
 export * from './types/resource.js';
 export * from './types/user.js';
+export {
+  compileClaimsToRoles,
+  compileRoleMap,
+  createAccessChecker,
+  createAccessCheckerProvider,
+  parseKubeRequest,
+} from './policy/index.js';
+export type {
+  AccessChecker,
+  AccessCheckerOptions,
+  AccessCheckerProvider,
+  AccessCheckerProviderOptions,
+  AccessCheckerSubject,
+  AccessDecision,
+  CheckerIdentity,
+  Claims,
+  ClaimsToRolesMatcher,
+  ClusterTarget,
+  FilterableObject,
+  KubeRequestAttributes,
+  ObjectFilter,
+  PrincipalRequest,
+  PrincipalsResult,
+  RoleMapMatcher,
+  RolesChangedEvent,
+} from './policy/index.js';

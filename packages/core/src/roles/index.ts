@@ -5,6 +5,7 @@ export {
   anyOfMatchers,
   compilePattern,
   escapeRegex,
+  globToRegexSource,
   isRegexPattern,
   literalMatcher,
   type PatternMatcher,

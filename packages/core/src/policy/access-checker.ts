@@ -1,0 +1,534 @@
+import { RemotelerError } from '../errors/index.js';
+import { parseGoDuration } from '../roles/duration.js';
+import type { PatternMatcher } from '../roles/pattern.js';
+import { parseTemplate } from '../roles/template.js';
+import type { Role, RoleConditions } from '../roles/types.js';
+import type { Traits } from '../types/identity.js';
+import { compileRoleValue, expandPrincipal } from './compile-value.js';
+import type { KubeRequestAttributes } from './kube-request.js';
+import { compileLabelSelector, type LabelMatcher } from './label-matcher.js';
+import {
+  addRuleToIndex,
+  type FilterableObject,
+  NamespaceNameIndex,
+  type ObjectFilter,
+} from './object-filter.js';
+import {
+  type CompiledResourceRule,
+  compileResourceRule,
+  type ResourceTarget,
+  ruleCoversCollection,
+  ruleMatchesAnyName,
+  ruleMatchesObject,
+  ruleMayMatchCollection,
+} from './resource-rule.js';
+
+/** The cluster facts a decision needs: its name and labels (a `kube_cluster` resource's metadata). */
+export interface ClusterTarget {
+  readonly name: string;
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+}
+
+/** Who the checker decides for. `roles` are the resolved definitions of the identity's role names. */
+export interface AccessCheckerSubject {
+  /** The Remoteler username; impersonated when roles grant groups but no Kubernetes user. */
+  readonly username: string;
+  readonly roles: readonly Role[];
+  readonly traits: Traits;
+}
+
+/** Options for {@link createAccessChecker}. */
+export interface AccessCheckerOptions {
+  /**
+   * The `max_session_ttl` of a role that sets none, in milliseconds. Default 12 hours (Teleport
+   * uses 30 hours; Remoteler prefers shorter certificates).
+   */
+  readonly defaultMaxSessionTtlMs?: number;
+}
+
+/** An allow/deny answer. Denials carry a `RemotelerError` (403) whose message names what was refused. */
+export type AccessDecision =
+  | {
+      readonly allowed: true;
+      /** For list/watch: whether results must go through {@link AccessChecker.objectFilter}. */
+      readonly filter: boolean;
+    }
+  | { readonly allowed: false; readonly error: RemotelerError };
+
+/** The Kubernetes principals to impersonate, or why there are none. */
+export type PrincipalsResult =
+  | {
+      readonly ok: true;
+      /** The `Impersonate-User` value. */
+      readonly user: string;
+      /** `Impersonate-Group` values, sorted, always including `system:authenticated`. */
+      readonly groups: readonly string[];
+    }
+  | { readonly ok: false; readonly error: RemotelerError };
+
+/** What kubectl asked for with `--as` / `--as-group` (the client's `Impersonate-*` headers). */
+export interface PrincipalRequest {
+  readonly requestedUser?: string | undefined;
+  readonly requestedGroups?: readonly string[] | undefined;
+}
+
+/**
+ * Decisions for one user (roles + traits), pure and precompiled: every pattern and template is
+ * compiled at construction and per-cluster views are cached, so a decision parses nothing.
+ *
+ * Semantics (design §4, Teleport's role model in spirit):
+ * - A cluster is allowed when some role's `allow.kubernetes_labels` match its labels and no role's
+ *   `deny.kubernetes_labels` do (deny wins).
+ * - `deny.kubernetes_users/groups/resources` apply on every cluster, whatever the deny labels (so a
+ *   deny rule can never be scoped away by a label mismatch: fail closed).
+ * - Principals, resources: the union over roles whose allow labels match the cluster, minus deny.
+ */
+export interface AccessChecker {
+  readonly username: string;
+  /** Names of the roles the checker was built from, in the given order. */
+  readonly roleNames: readonly string[];
+  /** Whether the user may use the cluster at all (labels; deny wins). */
+  canAccessCluster(cluster: ClusterTarget): boolean;
+  /** {@link canAccessCluster} with the reason: `RMT_POLICY_CLUSTER_DENIED` naming the deny role. */
+  checkCluster(cluster: ClusterTarget): AccessDecision;
+  /**
+   * The users and groups allowed on the cluster before any `--as` narrowing (for `kube ls`); users
+   * include the username fallback when it applies. Both empty when the cluster is denied.
+   */
+  allowedPrincipals(cluster: ClusterTarget): {
+    readonly users: readonly string[];
+    readonly groups: readonly string[];
+  };
+  /**
+   * The user and groups to impersonate. Groups granted but no user: the Remoteler username (never a
+   * `system:` name). No user and no group: `RMT_POLICY_NO_PRINCIPALS`. Several users and no
+   * `requestedUser`: `RMT_POLICY_USER_AMBIGUOUS`. A requested user or group outside the allowed set:
+   * `RMT_POLICY_IMPERSONATION_DENIED`. `system:authenticated` is always added to the groups.
+   */
+  kubernetesPrincipals(cluster: ClusterTarget, request?: PrincipalRequest): PrincipalsResult;
+  /**
+   * Whether a request is allowed by `kubernetes_resources`. Named objects are checked exactly.
+   * Collections: `list`/`watch` are allowed when some object could be allowed (then filtered, see
+   * `filter`); `deletecollection` only when every object of the collection is allowed; `create`
+   * without a name only when a rule allows any name and no deny rule could match (pass the body's
+   * `metadata.name` in `attributes.name` for an exact check). Non-resource requests: discovery and
+   * health paths (`/api`, `/apis/…`, `/version`, `/openapi/…`, `/healthz`…) with GET/HEAD are
+   * allowed on an allowed cluster; other non-resource paths (`/metrics`, `/logs`…) need a rule
+   * granting `kind: '*'` on every namespace and name.
+   */
+  checkRequest(cluster: ClusterTarget, attributes: KubeRequestAttributes): AccessDecision;
+  /** A per-object predicate for the results of a list/watch request (`needed: false` when all pass). */
+  objectFilter(cluster: ClusterTarget, attributes: KubeRequestAttributes): ObjectFilter;
+  /**
+   * The certificate lifetime in milliseconds: `requestedMs` (default: the cap) capped by the smallest
+   * `max_session_ttl` among the roles (a role without one counts as `defaultMaxSessionTtlMs`).
+   */
+  sessionTtl(requestedMs?: number): number;
+}
+
+interface CompiledRole {
+  readonly name: string;
+  readonly allowLabels: LabelMatcher;
+  readonly denyLabels: LabelMatcher;
+  readonly allowUsers: readonly string[];
+  readonly allowGroups: readonly string[];
+  readonly denyUsers: readonly PatternMatcher[];
+  readonly denyGroups: readonly PatternMatcher[];
+  readonly allowRules: readonly CompiledResourceRule[];
+  readonly denyRules: readonly CompiledResourceRule[];
+  readonly maxSessionTtlMs: number | undefined;
+}
+
+/** Rules indexed by `resource/subresource`, with `*` and namespace rules apart. */
+class RuleIndex {
+  readonly byKind = new Map<string, CompiledResourceRule[]>();
+  readonly any: CompiledResourceRule[] = [];
+  readonly namespace: CompiledResourceRule[] = [];
+  readonly all: CompiledResourceRule[] = [];
+
+  constructor(rules: Iterable<CompiledResourceRule>) {
+    for (const rule of rules) {
+      this.all.push(rule);
+      if (rule.scope === 'any') this.any.push(rule);
+      else if (rule.scope === 'namespace') this.namespace.push(rule);
+      if (rule.scope !== 'any') {
+        const key = `${rule.resource}/${rule.subresource}`;
+        const list = this.byKind.get(key);
+        if (list) list.push(rule);
+        else this.byKind.set(key, [rule]);
+      }
+    }
+  }
+
+  /** Rules that can apply to `target` (others are skipped without a test). */
+  *candidates(target: ResourceTarget): Iterable<CompiledResourceRule> {
+    const sub = target.verb === target.subresource ? '' : target.subresource;
+    const exact = this.byKind.get(`${target.resource}/${sub}`);
+    if (exact) yield* exact;
+    yield* this.any;
+    // Namespace rules reach every namespaced resource; byKind above already had the namespace
+    // object's own rules when the target is `namespaces`.
+    if (target.resource !== 'namespaces' || sub !== '') yield* this.namespace;
+  }
+
+  some(target: ResourceTarget, predicate: (rule: CompiledResourceRule, target: ResourceTarget) => boolean) {
+    for (const rule of this.candidates(target)) if (predicate(rule, target)) return rule;
+    return undefined;
+  }
+}
+
+interface ClusterView {
+  readonly labels: Readonly<Record<string, string>> | undefined;
+  readonly deniedBy: string | undefined;
+  readonly matchedRoles: readonly string[];
+  readonly allow: RuleIndex;
+  /** Users granted by matching roles, before deny rules. */
+  readonly grantedUsers: number;
+  /** Users to choose from after deny rules, the username fallback included. */
+  readonly users: readonly string[];
+  readonly groups: readonly string[];
+  readonly fullWildcard: boolean;
+}
+
+const DEFAULT_MAX_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+const AUTHENTICATED = 'system:authenticated';
+// Paths every authenticated Kubernetes user may read (the system:discovery and
+// system:public-info-viewer ClusterRoles): discovery, version, OpenAPI, health, OIDC discovery.
+const DISCOVERY_PATH =
+  /^\/(?:api|apis)(?:\/[^/]+){0,2}\/?$|^\/version\/?$|^\/openapi\/.+$|^\/(?:healthz|livez|readyz)(?:\/.*)?$|^\/\.well-known\/openid-configuration\/?$|^\/openid\/v1\/jwks\/?$/;
+
+function literalsOf(values: readonly string[] | undefined): Set<string> {
+  return new Set((values ?? []).filter((v) => parseTemplate(v).kind === 'literal'));
+}
+
+function expandPrincipals(values: readonly string[] | undefined, traits: Traits): string[] {
+  const literals = literalsOf(values);
+  return [...new Set((values ?? []).flatMap((value) => expandPrincipal(value, traits, literals)))];
+}
+
+function compileConditions(conditions: RoleConditions, role: string, traits: Traits) {
+  return {
+    labels: compileLabelSelector(conditions.kubernetes_labels, traits),
+    rules: (conditions.kubernetes_resources ?? []).map((rule) => compileResourceRule(rule, role, traits)),
+  };
+}
+
+function compileRole(role: Role, traits: Traits): CompiledRole {
+  const name = role.metadata.name;
+  const allow = compileConditions(role.spec.allow, name, traits);
+  const deny = compileConditions(role.spec.deny, name, traits);
+  const ttl = role.spec.options.max_session_ttl;
+  return {
+    name,
+    allowLabels: allow.labels,
+    denyLabels: deny.labels,
+    allowUsers: expandPrincipals(role.spec.allow.kubernetes_users, traits),
+    allowGroups: expandPrincipals(role.spec.allow.kubernetes_groups, traits),
+    denyUsers: (role.spec.deny.kubernetes_users ?? []).map((v) => compileRoleValue(v, traits)),
+    denyGroups: (role.spec.deny.kubernetes_groups ?? []).map((v) => compileRoleValue(v, traits)),
+    allowRules: allow.rules,
+    denyRules: deny.rules,
+    maxSessionTtlMs: ttl === undefined ? undefined : parseGoDuration(ttl),
+  };
+}
+
+function sameLabels(
+  a: Readonly<Record<string, string>> | undefined,
+  b: Readonly<Record<string, string>> | undefined,
+) {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) if (a[key] !== b[key] || !Object.hasOwn(b, key)) return false;
+  return true;
+}
+
+function quoteList(values: readonly string[]): string {
+  return values.length === 0 ? '(none)' : values.map((v) => JSON.stringify(v)).join(', ');
+}
+
+function describeTarget(a: ResourceTarget): string {
+  const resource = a.subresource && a.verb !== a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+  const object = a.name ? `${resource} ${JSON.stringify(a.name)}` : resource;
+  const group = a.apiGroup === '' ? 'the core API group' : `API group ${JSON.stringify(a.apiGroup)}`;
+  const where =
+    a.namespace && !(a.resource === 'namespaces' && a.apiGroup === '')
+      ? ` in namespace ${JSON.stringify(a.namespace)}`
+      : '';
+  return `${a.verb} ${object} (${group})${where}`;
+}
+
+/**
+ * Builds an {@link AccessChecker} for one user. Roles are expected valid (from `parseRoles`,
+ * `validateRole` or a validating store); missing roles are simply not passed (they grant nothing).
+ */
+export function createAccessChecker(
+  subject: AccessCheckerSubject,
+  options: AccessCheckerOptions = {},
+): AccessChecker {
+  const { username, traits } = subject;
+  const defaultTtl = options.defaultMaxSessionTtlMs ?? DEFAULT_MAX_SESSION_TTL_MS;
+  const roles = subject.roles.map((role) => compileRole(role, traits));
+  const roleNames = Object.freeze(roles.map((r) => r.name));
+  const deny = new RuleIndex(roles.flatMap((r) => r.denyRules));
+  const denyUsers = roles.flatMap((r) => r.denyUsers);
+  const denyGroups = roles.flatMap((r) => r.denyGroups);
+  const ttlCap = roles.reduce((cap, r) => Math.min(cap, r.maxSessionTtlMs ?? defaultTtl), defaultTtl);
+  const views = new Map<string, ClusterView>();
+
+  function computeView(cluster: ClusterTarget): ClusterView {
+    const labels = cluster.labels;
+    const deniedBy = roles.find((r) => r.denyLabels.matches(labels ?? {}))?.name;
+    const matching = deniedBy === undefined ? roles.filter((r) => r.allowLabels.matches(labels ?? {})) : [];
+    const isDenied = (value: string, matchers: readonly PatternMatcher[]) =>
+      matchers.some((m) => m.test(value));
+    const granted = [...new Set(matching.flatMap((r) => r.allowUsers))];
+    const groups = [...new Set(matching.flatMap((r) => r.allowGroups))]
+      .filter((g) => !isDenied(g, denyGroups))
+      .sort();
+    let users = granted.filter((u) => !isDenied(u, denyUsers)).sort();
+    // Teleport: groups without any granted user impersonate the Remoteler username - never a
+    // `system:` name, never one a deny rule removes, and never when deny rules removed every
+    // granted user (a deny must not swap one identity for another).
+    if (
+      granted.length === 0 &&
+      groups.length > 0 &&
+      !username.startsWith('system:') &&
+      !isDenied(username, denyUsers)
+    ) {
+      users = [username];
+    }
+    const allow = new RuleIndex(matching.flatMap((r) => r.allowRules));
+    const fullWildcard = allow.any.some(
+      (rule) =>
+        rule.group.type === 'any' &&
+        rule.namespace.type === 'any' &&
+        rule.name.type === 'any' &&
+        (rule.allVerbs || rule.verbs.has('get')),
+    );
+    return {
+      labels,
+      deniedBy,
+      matchedRoles: matching.map((r) => r.name),
+      allow,
+      grantedUsers: granted.length,
+      users,
+      groups,
+      fullWildcard,
+    };
+  }
+
+  function view(cluster: ClusterTarget): ClusterView {
+    const cached = views.get(cluster.name);
+    if (cached && sameLabels(cached.labels, cluster.labels)) return cached;
+    const fresh = computeView(cluster);
+    // Bounded: a checker lives as long as a role snapshot; a few hundred clusters is plenty.
+    if (views.size >= 512) views.delete(views.keys().next().value as string);
+    views.set(cluster.name, fresh);
+    return fresh;
+  }
+
+  function clusterDenied(cluster: ClusterTarget, v: ClusterView): RemotelerError | undefined {
+    if (v.deniedBy !== undefined) {
+      return new RemotelerError(
+        'RMT_POLICY_CLUSTER_DENIED',
+        `access to Kubernetes cluster ${JSON.stringify(cluster.name)} is denied by role ${JSON.stringify(v.deniedBy)} (its deny.kubernetes_labels match the cluster)`,
+      );
+    }
+    if (v.matchedRoles.length === 0) {
+      return new RemotelerError(
+        'RMT_POLICY_CLUSTER_DENIED',
+        `none of your roles (${quoteList(roleNames)}) allows Kubernetes cluster ${JSON.stringify(cluster.name)}: no allow.kubernetes_labels match its labels`,
+      );
+    }
+    return undefined;
+  }
+
+  function forbidden(
+    cluster: ClusterTarget,
+    v: ClusterView,
+    target: ResourceTarget,
+    why: string,
+  ): AccessDecision {
+    return {
+      allowed: false,
+      error: new RemotelerError(
+        'RMT_POLICY_REQUEST_DENIED',
+        `${username} cannot ${describeTarget(target)} on Kubernetes cluster ${JSON.stringify(cluster.name)}: ${why} (roles ${quoteList(v.matchedRoles)})`,
+      ),
+    };
+  }
+
+  function decideResource(cluster: ClusterTarget, v: ClusterView, a: KubeRequestAttributes): AccessDecision {
+    if (a.name !== '') {
+      const denied = deny.some(a, ruleMatchesObject);
+      if (denied) return forbidden(cluster, v, a, `denied by role ${JSON.stringify(denied.role)}`);
+      if (v.allow.some(a, ruleMatchesObject)) return { allowed: true, filter: false };
+      return forbidden(cluster, v, a, 'no kubernetes_resources rule allows it');
+    }
+    if (a.verb === 'list' || a.verb === 'watch' || a.verb === 'deletecollection') {
+      const covering = deny.some(a, ruleCoversCollection);
+      if (covering) return forbidden(cluster, v, a, `denied by role ${JSON.stringify(covering.role)}`);
+      if (!v.allow.some(a, ruleMayMatchCollection))
+        return forbidden(cluster, v, a, 'no kubernetes_resources rule allows it');
+      const denyMayMatch = deny.some(a, ruleMayMatchCollection) !== undefined;
+      const allowCovers = v.allow.some(a, ruleCoversCollection) !== undefined;
+      if (a.verb === 'deletecollection') {
+        if (allowCovers && !denyMayMatch) return { allowed: true, filter: false };
+        return forbidden(
+          cluster,
+          v,
+          a,
+          'deleting a collection needs a rule that allows every object in it, and no deny rule that matches any',
+        );
+      }
+      return { allowed: true, filter: !allowCovers || denyMayMatch };
+    }
+    // create (or another verb) without a name: the object is not known yet.
+    const denied = deny.some(a, ruleMatchesAnyName);
+    if (denied)
+      return forbidden(
+        cluster,
+        v,
+        a,
+        `a deny rule of role ${JSON.stringify(denied.role)} may match the object`,
+      );
+    if (v.allow.some(a, (rule, t) => rule.name.type === 'any' && ruleMatchesAnyName(rule, t))) {
+      return { allowed: true, filter: false };
+    }
+    return forbidden(cluster, v, a, 'no kubernetes_resources rule allows it for any object name');
+  }
+
+  const checker: AccessChecker = {
+    username,
+    roleNames,
+    canAccessCluster(cluster) {
+      const v = view(cluster);
+      return v.deniedBy === undefined && v.matchedRoles.length > 0;
+    },
+    checkCluster(cluster) {
+      const error = clusterDenied(cluster, view(cluster));
+      return error ? { allowed: false, error } : { allowed: true, filter: false };
+    },
+    allowedPrincipals(cluster) {
+      const v = view(cluster);
+      if (clusterDenied(cluster, v)) return { users: [], groups: [] };
+      return { users: v.users, groups: v.groups };
+    },
+    kubernetesPrincipals(cluster, request = {}) {
+      const v = view(cluster);
+      const clusterError = clusterDenied(cluster, v);
+      if (clusterError) return { ok: false, error: clusterError };
+      if (v.users.length === 0 && v.groups.length === 0) {
+        return {
+          ok: false,
+          error: new RemotelerError(
+            'RMT_POLICY_NO_PRINCIPALS',
+            `your roles ${quoteList(v.matchedRoles)} allow Kubernetes cluster ${JSON.stringify(cluster.name)} but grant no Kubernetes user or group on it, so access is denied`,
+          ),
+        };
+      }
+      const users = v.users;
+      if (users.length === 0) {
+        const why =
+          v.grantedUsers > 0
+            ? 'deny rules remove every Kubernetes user your roles grant'
+            : `your roles grant Kubernetes groups but no Kubernetes user, and your username ${JSON.stringify(username)} cannot be used as one`;
+        return {
+          ok: false,
+          error: new RemotelerError(
+            'RMT_POLICY_NO_PRINCIPALS',
+            `${why} on cluster ${JSON.stringify(cluster.name)}, so access is denied`,
+          ),
+        };
+      }
+      let user: string;
+      const { requestedUser, requestedGroups } = request;
+      if (requestedUser !== undefined) {
+        if (!users.includes(requestedUser)) {
+          return {
+            ok: false,
+            error: new RemotelerError(
+              'RMT_POLICY_IMPERSONATION_DENIED',
+              `you may not act as Kubernetes user ${JSON.stringify(requestedUser)} on cluster ${JSON.stringify(cluster.name)}; allowed users: ${quoteList(users)}`,
+            ),
+          };
+        }
+        user = requestedUser;
+      } else if (users.length > 1) {
+        return {
+          ok: false,
+          error: new RemotelerError(
+            'RMT_POLICY_USER_AMBIGUOUS',
+            `your roles allow several Kubernetes users on cluster ${JSON.stringify(cluster.name)} (${quoteList(users)}); choose one with kubectl --as <user>`,
+            { details: { users } },
+          ),
+        };
+      } else {
+        user = users[0]!;
+      }
+      let groups: readonly string[] = v.groups;
+      if (requestedGroups !== undefined && requestedGroups.length > 0) {
+        const outside = requestedGroups.filter((g) => g !== AUTHENTICATED && !v.groups.includes(g));
+        if (outside.length > 0) {
+          return {
+            ok: false,
+            error: new RemotelerError(
+              'RMT_POLICY_IMPERSONATION_DENIED',
+              `you may not act as Kubernetes group ${quoteList(outside)} on cluster ${JSON.stringify(cluster.name)}; allowed groups: ${quoteList(v.groups)}`,
+            ),
+          };
+        }
+        groups = requestedGroups;
+      }
+      return { ok: true, user, groups: [...new Set([...groups, AUTHENTICATED])].sort() };
+    },
+    checkRequest(cluster, attributes) {
+      const v = view(cluster);
+      const clusterError = clusterDenied(cluster, v);
+      if (clusterError) return { allowed: false, error: clusterError };
+      if (!attributes.isResourceRequest) {
+        const read = attributes.verb === 'get' || attributes.verb === 'head';
+        if ((read && DISCOVERY_PATH.test(attributes.path)) || v.fullWildcard)
+          return { allowed: true, filter: false };
+        return {
+          allowed: false,
+          error: new RemotelerError(
+            'RMT_POLICY_REQUEST_DENIED',
+            `${username} cannot ${attributes.verb} the non-resource path ${JSON.stringify(attributes.path)} on Kubernetes cluster ${JSON.stringify(cluster.name)}: only discovery paths are open to every role; others need a rule granting kind '*' on every namespace and name`,
+          ),
+        };
+      }
+      return decideResource(cluster, v, attributes);
+    },
+    objectFilter(cluster, attributes) {
+      const decision = checker.checkRequest(cluster, attributes);
+      if (!decision.allowed) return { needed: true, test: () => false };
+      if (!decision.filter) return { needed: false, test: () => true };
+      const v = view(cluster);
+      const allowIndex = new NamespaceNameIndex();
+      const denyIndex = new NamespaceNameIndex();
+      for (const rule of v.allow.candidates(attributes)) {
+        if (ruleMayMatchCollection(rule, attributes)) addRuleToIndex(allowIndex, rule, attributes);
+      }
+      for (const rule of deny.candidates(attributes)) {
+        if (ruleMayMatchCollection(rule, attributes)) addRuleToIndex(denyIndex, rule, attributes);
+      }
+      const checkDeny = !denyIndex.empty;
+      return {
+        needed: true,
+        test(object: FilterableObject) {
+          const namespace = object.namespace ?? '';
+          if (checkDeny && denyIndex.matches(namespace, object.name)) return false;
+          return allowIndex.matches(namespace, object.name);
+        },
+      };
+    },
+    sessionTtl(requestedMs) {
+      if (requestedMs === undefined || !Number.isFinite(requestedMs) || requestedMs <= 0) return ttlCap;
+      return Math.min(requestedMs, ttlCap);
+    },
+  };
+  return Object.freeze(checker);
+}
