@@ -168,6 +168,17 @@ function nonResource(
   throw statusErrors.pathNotFound();
 }
 
+/**
+ * The field manager of a write: `fieldManager`, else the User-Agent up to its first `/`, as the
+ * API server's field manager defaults it (`prefixFromUserAgent`); kubectl's scale and label send none.
+ */
+function managerOf(req: AnyRequest, q: URLSearchParams): string | undefined {
+  const explicit = q.get('fieldManager');
+  if (explicit) return explicit;
+  const ua = req.headers['user-agent'];
+  return typeof ua === 'string' && ua ? ua.split('/')[0]!.slice(0, 128) : undefined;
+}
+
 function boolParam(q: URLSearchParams, name: string): boolean {
   const v = q.get(name);
   return v === 'true' || v === '1';
@@ -303,7 +314,7 @@ async function resource(
   const q = ctx.url.searchParams;
   const ns = t.namespaced ? (info.namespace ?? '') : '';
   const reg = sim.registry;
-  const fieldManager = q.get('fieldManager') ?? undefined;
+  const fieldManager = managerOf(req, q);
   checkFieldValidation(q);
 
   if (!t.stored) {
@@ -575,7 +586,7 @@ async function subresource(
   const ns = t.namespaced ? (info.namespace ?? '') : '';
   const name = info.name!;
   const reg = sim.registry;
-  const fieldManager = q.get('fieldManager') ?? undefined;
+  const fieldManager = managerOf(req, q);
   switch (info.subresource) {
     case 'exec':
     case 'attach':
