@@ -138,7 +138,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
       }),
       ...(exchange.status !== undefined && { status: exchange.status }),
       ...(exchange.error && { errorCode: exchange.error.code }),
-      ...(exchange.req.socket.remoteAddress && { clientAddress: exchange.req.socket.remoteAddress }),
+      ...(exchange.clientAddress && { clientAddress: exchange.clientAddress }),
     };
     try {
       options.onAudit(event);
@@ -162,6 +162,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
       socket,
       head,
       receivedAt: now(),
+      clientAddress: req.socket?.remoteAddress,
       signal: controller.signal,
     };
     const abortIfUnfinished = () => {

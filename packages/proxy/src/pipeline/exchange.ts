@@ -23,6 +23,8 @@ export interface ProxyExchange {
   readonly head: Buffer | undefined;
   /** When the request arrived; the instant certificate validity is judged at. */
   readonly receivedAt: Date;
+  /** The client's IP address, captured on arrival (the socket may be gone when the exchange ends). */
+  readonly clientAddress: string | undefined;
   /** Aborted when the client goes away before the exchange ends. */
   readonly signal: AbortSignal;
   identity?: Identity;

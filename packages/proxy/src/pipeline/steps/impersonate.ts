@@ -23,7 +23,7 @@ export function createImpersonateStep(decider: AccessDecider): ProxyStep {
         clientHeaders: exchange.req.headersDistinct,
         kind: exchange.kind,
         principals,
-        clientAddress: exchange.req.socket.remoteAddress,
+        clientAddress: exchange.clientAddress,
       });
       for (const value of Object.values(headers)) if (Array.isArray(value)) Object.freeze(value);
       exchange.principals = Object.freeze({

@@ -1,0 +1,235 @@
+import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isLongRunning } from '../src/index.js';
+import { proxyRequest } from './support/proxy-client.js';
+import {
+  PROXY_UPSTREAM_TOKEN,
+  type ProxyFixture,
+  startProxyFixture,
+  staticAccess,
+} from './support/proxy-fixture.js';
+import { createTestPki, type Pem, type TestPki } from './support/test-pki.js';
+
+let pki: TestPki;
+let fixture: ProxyFixture;
+let alice: Pem;
+const audits: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  pki = await createTestPki();
+  alice = await pki.user('alice', { pin: 'dev' });
+  fixture = await startProxyFixture(pki, {
+    clusters: ['dev', 'down'],
+    access: staticAccess({
+      dev: { users: ['alice'], groups: ['developers'] },
+      down: { users: ['alice'], groups: [] },
+    }),
+    proxy: { onAudit: (event) => audits.push({ ...event }) },
+  });
+});
+
+afterAll(async () => {
+  await fixture?.close();
+  await pki?.dispose();
+});
+
+const upstream = () => fixture.upstreams.dev!;
+
+/** Opens a streaming GET through the Proxy and hands back the live response. */
+function openStream(path: string): Promise<{ res: IncomingMessage; close: () => void }> {
+  const url = new URL(fixture.url);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        ca: pki.proxyTrust,
+        cert: alice.cert,
+        key: alice.key,
+        agent: false,
+      },
+      (res) => resolve({ res, close: () => req.destroy() }),
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function nextChunk(res: IncomingMessage): Promise<string> {
+  return once(res, 'data').then(([chunk]) => String(chunk));
+}
+
+describe('forwarding', () => {
+  it('relays a request body upstream and the status, headers and body back, without hop-by-hop headers', async () => {
+    upstream().handle((_req, res, recorded) => {
+      const body = JSON.stringify({ kind: 'Pod', received: JSON.parse(recorded.body) });
+      res.writeHead(201, {
+        'content-type': 'application/json',
+        'audit-id': 'a1',
+        'keep-alive': 'timeout=5',
+        connection: 'keep-alive, x-upstream-private',
+        'x-upstream-private': 'secret',
+        warning: '299 - "deprecated"',
+      });
+      res.end(body);
+    });
+    const manifest = JSON.stringify({ kind: 'Pod', metadata: { name: 'web-0' } });
+    const res = await proxyRequest(
+      fixture.url,
+      '/api/v1/namespaces/default/pods?fieldManager=kubectl-client-side-apply',
+      pki.proxyTrust,
+      {
+        identity: alice,
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: manifest,
+      },
+    );
+    expect(res.status).toBe(201);
+    expect(res.json()).toEqual({ kind: 'Pod', received: { kind: 'Pod', metadata: { name: 'web-0' } } });
+    expect(res.headers['audit-id']).toBe('a1');
+    expect(res.headers.warning).toBe('299 - "deprecated"');
+    expect(res.headers['x-upstream-private']).toBeUndefined();
+    expect(res.headers['keep-alive']).not.toBe('timeout=5');
+    const seen = upstream().requests.at(-1)!;
+    expect(seen.method).toBe('POST');
+    expect(seen.url).toBe('/api/v1/namespaces/default/pods?fieldManager=kubectl-client-side-apply');
+    expect(seen.header('content-type')).toEqual(['application/json']);
+    expect(seen.header('content-length')).toEqual([String(Buffer.byteLength(manifest))]);
+  });
+
+  it('relays gzip-encoded answers untouched (kubectl sends Accept-Encoding: gzip)', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const compressed = gzipSync(JSON.stringify({ kind: 'PodList', items: [] }));
+    upstream().handle((_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        'content-length': compressed.length,
+      });
+      res.end(compressed);
+    });
+    const url = new URL(fixture.url);
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      const req = httpsRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: '/api/v1/pods',
+          headers: { 'accept-encoding': 'gzip' },
+          ca: pki.proxyTrust,
+          cert: alice.cert,
+          key: alice.key,
+          agent: false,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(body.equals(compressed)).toBe(true);
+    expect(upstream().requests.at(-1)!.header('accept-encoding')).toEqual(['gzip']);
+  });
+
+  it('streams a watch event by event while the upstream keeps the response open', async () => {
+    let upstreamRes: ServerResponse | undefined;
+    const started = new Promise<void>((resolve) => {
+      upstream().handle((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+        res.flushHeaders();
+        upstreamRes = res;
+        resolve();
+      });
+    });
+    const { res, close } = await openStream(
+      '/api/v1/namespaces/default/pods?resourceVersion=1000&watch=true',
+    );
+    await started;
+    expect(res.statusCode).toBe(200);
+    const first = nextChunk(res);
+    upstreamRes!.write('{"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"web-0"}}}\n');
+    expect(await first).toContain('"ADDED"');
+    const second = nextChunk(res);
+    upstreamRes!.write('{"type":"MODIFIED","object":{"kind":"Pod","metadata":{"name":"web-0"}}}\n');
+    expect(await second).toContain('"MODIFIED"');
+    const ended = once(res, 'end');
+    upstreamRes!.end();
+    await ended;
+    close();
+  });
+
+  it('aborts the upstream request when the client goes away', async () => {
+    let upstreamReq: IncomingMessage | undefined;
+    const started = new Promise<void>((resolve) => {
+      upstream().handle((req, res) => {
+        upstreamReq = req;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"type":"ADDED","object":{}}\n');
+        resolve();
+      });
+    });
+    const { res, close } = await openStream('/api/v1/pods?watch=1');
+    await started;
+    await nextChunk(res);
+    const upstreamClosed = once(upstreamReq!.socket, 'close');
+    close();
+    await upstreamClosed;
+    expect(upstreamReq!.socket.destroyed).toBe(true);
+  });
+
+  it('answers 503 with a Status when the API server cannot be reached', async () => {
+    await fixture.upstreams.down!.close();
+    const res = await proxyRequest(fixture.url, '/k8s/down/api', pki.proxyTrust, {
+      identity: await pki.user('alice'),
+    });
+    expect(res.status).toBe(503);
+    expect(res.json()).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable', code: 503 });
+    expect(res.json().message).toContain('RMT_PROXY_UPSTREAM_UNAVAILABLE');
+  });
+
+  it('reports each exchange to the audit hook, refusals included, without secrets', async () => {
+    audits.length = 0;
+    upstream().handle((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    await proxyRequest(fixture.url, '/api/v1/pods?limit=500', pki.proxyTrust, { identity: alice });
+    await proxyRequest(fixture.url, '/k8s/dev/../prod/api', pki.proxyTrust, { identity: alice });
+    await proxyRequest(fixture.url, '/api', pki.proxyTrust, {});
+    expect(audits).toHaveLength(3);
+    expect(audits[0]).toMatchObject({
+      kind: 'request',
+      method: 'GET',
+      path: '/api/v1/pods',
+      username: 'alice',
+      cluster: 'dev',
+      kubernetesUser: 'alice',
+      kubernetesGroups: ['developers', 'system:authenticated'],
+      status: 200,
+    });
+    expect(audits[1]).toMatchObject({ username: 'alice', status: 400, errorCode: 'RMT_PROXY_PATH_INVALID' });
+    expect(audits[2]).toMatchObject({ status: 401, errorCode: 'RMT_PROXY_UNAUTHENTICATED' });
+    expect(JSON.stringify(audits)).not.toContain(PROXY_UPSTREAM_TOKEN);
+  });
+});
+
+describe('long-running requests', () => {
+  it.each([
+    ['/api/v1/pods', 'watch=true', true],
+    ['/api/v1/pods', 'watch=1', true],
+    ['/api/v1/pods', 'watch=false', false],
+    ['/api/v1/namespaces/default/pods/web-0/log', 'follow=true&container=app', true],
+    ['/api/v1/watch/namespaces/default/pods', '', true],
+    ['/apis/apps/v1/watch/deployments', '', true],
+    ['/api/v1/pods', 'limit=500', false],
+  ])('classifies %s?%s as long-running: %s', (path, query, expected) => {
+    expect(isLongRunning({ clusterName: 'dev', source: 'pin', path, query })).toBe(expected);
+  });
+});
