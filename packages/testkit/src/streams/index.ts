@@ -1,28 +1,56 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { PodStreamServer } from './pod-stream-server.js';
+import type { PodStreamTarget } from './pod-stream-target.js';
+
+export type { FailureStatus } from './http-status.js';
+export {
+  PodStreamServer,
+  type PodStreamServerOptions,
+  WEBSOCKET_EXEC_PROTOCOLS,
+} from './pod-stream-server.js';
+export type { PodStreamTarget } from './pod-stream-target.js';
+export { formatDate, shellPrompt } from './runtime/builtin-programs.js';
+export {
+  ContainerRuntime,
+  type ContainerRuntimeOptions,
+  type PortHandler,
+  type SessionRecord,
+  type SessionResult,
+  type SessionStreams,
+} from './runtime/container-runtime.js';
+export { FileSystemError, type MemoryFileStat, MemoryFileSystem } from './runtime/memory-file-system.js';
+export {
+  collectingSink,
+  discardSink,
+  type OutputSink,
+  ProcessInput,
+  ProcessOutput,
+  TerminalSizeEvents,
+} from './runtime/process-io.js';
+export type { ContainerRef, ProcessContext, ProgramHandler, SpawnIo } from './runtime/program.js';
+export { readTar, type TarEntry, TarFormatError, writeTar } from './runtime/ustar.js';
+export { SPDY_EXEC_PROTOCOLS } from './spdy-exec.js';
 
 /**
- * The boundary between the simulator's HTTP layer and its streaming sessions. The HTTP layer
- * authenticates, authorizes and finds the pod; this module speaks the upgrade protocols
- * (WebSocket channel.k8s.io variants, SPDY/3.1, SPDY-over-WebSocket port-forward) and runs the
- * fake container processes.
+ * Routes an exec / attach / portforward upgrade to the streaming layer. The HTTP layer calls it after
+ * authentication, authorization and the pod lookup, passing its simulator's {@link PodStreamServer}.
+ * Without one (an HTTP layer not yet wired to a stream server) the session runs on a throwaway server
+ * of its own: stateless programs work, but files, port handlers and recordings are not shared and
+ * the simulator's `close()` cannot reach it.
  */
-export interface PodStreamTarget {
-  readonly subresource: 'exec' | 'attach' | 'portforward';
-  readonly namespace: string;
-  readonly podName: string;
-  /** Container names from the pod spec, in order; the first is the default. */
-  readonly containers: readonly string[];
-  /** The effective identity (after impersonation) that opened the session. */
-  readonly user: { readonly name: string; readonly groups: readonly string[] };
-}
-
-/** Placeholder until the streaming module lands: answers every upgrade with 501. */
 export function handlePodStreamUpgrade(
-  _req: IncomingMessage,
+  req: IncomingMessage,
   socket: Duplex,
-  _head: Buffer,
-  _target: PodStreamTarget,
+  head: Buffer,
+  target: PodStreamTarget,
+  server?: PodStreamServer,
 ): void {
-  socket.end('HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  if (server) {
+    server.handleUpgrade(req, socket, head, target);
+    return;
+  }
+  const throwaway = new PodStreamServer();
+  throwaway.handleUpgrade(req, socket, head, target);
+  socket.once('close', () => throwaway.close());
 }
