@@ -23,11 +23,18 @@ export interface NameAttribute {
   readonly value: string;
 }
 
+// Attribute types used on every issuance, encoded once.
+const NAME_OIDS: ReadonlyMap<string, Uint8Array> = new Map(
+  [OID_COMMON_NAME, OID_ORGANIZATION, OID_ORGANIZATIONAL_UNIT].map((o) => [o, oid(o)]),
+);
+
 /** DER of a Name with one single-valued RDN per attribute, all UTF8String (RFC 5280 §4.1.2.6). */
 export function encodeName(attributes: readonly NameAttribute[]): Uint8Array {
   return tlv(
     TAG.SEQUENCE,
-    ...attributes.map((a) => tlv(TAG.SET, tlv(TAG.SEQUENCE, oid(a.oid), utf8String(a.value)))),
+    ...attributes.map((a) =>
+      tlv(TAG.SET, tlv(TAG.SEQUENCE, NAME_OIDS.get(a.oid) ?? oid(a.oid), utf8String(a.value))),
+    ),
   );
 }
 
@@ -40,11 +47,19 @@ export function userSubject(username: string, roles: readonly string[], usage: s
   ];
 }
 
-/** DER of one Extension: `SEQUENCE { extnID, critical DEFAULT FALSE, extnValue OCTET STRING }`. */
-export function encodeExtension(extensionOid: string, critical: boolean, value: Uint8Array): Uint8Array {
+/**
+ * DER of one Extension: `SEQUENCE { extnID, critical DEFAULT FALSE, extnValue OCTET STRING }`.
+ * `extensionOid` is dotted text or its pre-encoded DER (for OIDs used on every issuance).
+ */
+export function encodeExtension(
+  extensionOid: string | Uint8Array,
+  critical: boolean,
+  value: Uint8Array,
+): Uint8Array {
+  const id = typeof extensionOid === 'string' ? oid(extensionOid) : extensionOid;
   return critical
-    ? tlv(TAG.SEQUENCE, oid(extensionOid), TRUE, tlv(TAG.OCTET_STRING, value))
-    : tlv(TAG.SEQUENCE, oid(extensionOid), tlv(TAG.OCTET_STRING, value));
+    ? tlv(TAG.SEQUENCE, id, TRUE, tlv(TAG.OCTET_STRING, value))
+    : tlv(TAG.SEQUENCE, id, tlv(TAG.OCTET_STRING, value));
 }
 
 /**
@@ -160,6 +175,9 @@ export interface BuiltCertificate {
 export class CertificateBuilder {
   readonly #signer: CaSigner;
   readonly #aki: Uint8Array;
+  /** Serial randomness, drawn 4 KiB at a time: one CSPRNG call per 256 certificates. */
+  readonly #random = new Uint8Array(4096);
+  #randomOffset = 4096;
   /** `signature AlgorithmIdentifier` followed by `issuer Name`: adjacent in the TBSCertificate. */
   readonly #algorithmAndIssuer: Uint8Array;
 
@@ -184,7 +202,12 @@ export class CertificateBuilder {
    * at most 20 octets, CA/B Forum for at least 64 random bits).
    */
   build(content: CertificateContent, staticExtensions: readonly Uint8Array[]): BuiltCertificate {
-    const serial = randomFillSync(new Uint8Array(16));
+    if (this.#randomOffset + 16 > this.#random.length) {
+      randomFillSync(this.#random);
+      this.#randomOffset = 0;
+    }
+    const serial = this.#random.slice(this.#randomOffset, this.#randomOffset + 16);
+    this.#randomOffset += 16;
     serial[0] = (serial[0]! & 0x3f) | 0x40;
     const tbs = tlv(
       TAG.SEQUENCE,

@@ -10,6 +10,7 @@ export const TAG = Object.freeze({
   OCTET_STRING: 0x04,
   NULL: 0x05,
   OID: 0x06,
+  ENUMERATED: 0x0a,
   UTF8_STRING: 0x0c,
   UTC_TIME: 0x17,
   GENERALIZED_TIME: 0x18,

@@ -1,6 +1,6 @@
 import { AsnConvert, AsnProp, AsnPropTypes } from '@peculiar/asn1-schema';
 import type { Identity, Traits, UserType } from '@remoteler/core';
-import { readElement, TAG } from './der.js';
+import { readElement, TAG, tlv, utf8String } from './der.js';
 
 /** The identity structure version this release writes and the only one it reads. */
 export const IDENTITY_VERSION = 1;
@@ -82,8 +82,52 @@ export class IdentityAsn {
 
 const USER_TYPES: readonly UserType[] = ['local', 'sso'];
 
-/** DER of the identity extension value. Traits are written sorted by name (DER-like determinism). */
+const USER_TYPES_INDEX: Readonly<Record<UserType, number>> = Object.freeze({ local: 0, sso: 1 });
+const VERSION_1 = tlv(TAG.INTEGER, Uint8Array.of(IDENTITY_VERSION));
+const BOOLEAN_TRUE = tlv(TAG.BOOLEAN, Uint8Array.of(0xff));
+const BOOLEAN_FALSE = tlv(TAG.BOOLEAN, Uint8Array.of(0x00));
+
+function utf8Sequence(values: readonly string[]): Uint8Array {
+  return tlv(TAG.SEQUENCE, ...values.map(utf8String));
+}
+
+function implicitUtf8(tagNumber: number, value: string | undefined): Uint8Array[] {
+  // [n] IMPLICIT UTF8String: context-specific, primitive (0x80 | n), the UTF-8 bytes as content.
+  return value === undefined ? [] : [tlv(0x80 | tagNumber, new TextEncoder().encode(value))];
+}
+
+/**
+ * DER of the identity extension value, written directly (the `IdentityAsn` schema is the
+ * definition and the decoder; a test proves both produce the same bytes). Traits are written sorted
+ * by name so that equal identities encode equally.
+ */
 export function encodeIdentity(identity: Identity): Uint8Array {
+  const traitNames = Object.keys(identity.traits).sort();
+  return tlv(
+    TAG.SEQUENCE,
+    VERSION_1,
+    utf8String(identity.username),
+    utf8Sequence(identity.roles),
+    tlv(
+      TAG.SEQUENCE,
+      ...traitNames.map((name) =>
+        tlv(TAG.SEQUENCE, utf8String(name), utf8Sequence(identity.traits[name] ?? [])),
+      ),
+    ),
+    tlv(TAG.ENUMERATED, Uint8Array.of(USER_TYPES_INDEX[identity.userType])),
+    identity.mfaVerified ? BOOLEAN_TRUE : BOOLEAN_FALSE,
+    utf8Sequence(identity.kubernetesUsers),
+    utf8Sequence(identity.kubernetesGroups),
+    ...implicitUtf8(0, identity.kubernetesCluster),
+    ...implicitUtf8(1, identity.remotelerCluster),
+    ...implicitUtf8(2, identity.loginIp),
+    ...implicitUtf8(3, identity.connectorId),
+    ...implicitUtf8(4, identity.sessionId),
+  );
+}
+
+/** The same bytes as {@link encodeIdentity}, produced by @peculiar/asn1-schema from `IdentityAsn`. */
+export function encodeIdentityWithSchema(identity: Identity): Uint8Array {
   const asn = new IdentityAsn();
   asn.username = identity.username;
   asn.roles = [...identity.roles];

@@ -2,13 +2,15 @@ import { createPublicKey, type JsonWebKey, type KeyObject, webcrypto } from 'nod
 import { Pkcs10CertificateRequest } from '@peculiar/x509';
 import type { PublicJwk, SubjectPublicKeyInput } from '@remoteler/core';
 import { RemotelerError } from '@remoteler/core';
+import { isValidP256Spki } from './p256-spki.js';
 import { decodePem } from './pem.js';
 
 /** A subject public key accepted for certification. */
 export interface AcceptedPublicKey {
   /** Normalised SubjectPublicKeyInfo DER, copied into the certificate. */
   readonly spkiDer: Uint8Array;
-  readonly keyObject: KeyObject;
+  /** `ec`, `ed25519` or `rsa` (node:crypto's asymmetricKeyType). */
+  readonly keyType: string;
 }
 
 function malformed(message: string, cause?: unknown): RemotelerError {
@@ -35,7 +37,7 @@ function assertSupported(key: KeyObject): void {
   }
 }
 
-function fromSpki(input: string | Uint8Array): KeyObject {
+function spkiDer(input: string | Uint8Array): Uint8Array {
   if (typeof input === 'string') {
     const blocks = decodePem(input);
     // A private key must never reach the CA; refuse it rather than deriving the public half.
@@ -43,10 +45,15 @@ function fromSpki(input: string | Uint8Array): KeyObject {
       throw malformed('a private key was sent where a public key was expected; send only the public key');
     const block = blocks.find((b) => b.label === 'PUBLIC KEY');
     if (!block || blocks.length !== 1) throw malformed('expected exactly one "PUBLIC KEY" (SPKI) PEM block');
-    input = block.der;
+    return block.der;
   }
+  if (!(input instanceof Uint8Array)) throw malformed('the SPKI must be a PEM string or DER bytes');
+  return input;
+}
+
+function fromSpki(der: Uint8Array): KeyObject {
   try {
-    return createPublicKey({ key: Buffer.from(input), format: 'der', type: 'spki' });
+    return createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
   } catch (cause) {
     throw malformed('the public key is not a valid SubjectPublicKeyInfo', cause);
   }
@@ -115,9 +122,16 @@ export async function acceptPublicKey(input: SubjectPublicKeyInput): Promise<Acc
   let key: KeyObject;
   if ('csr' in input) key = await fromCsr(input.csr);
   else if ('jwk' in input) key = fromJwk(input.jwk);
-  else if ('spki' in input) key = fromSpki(input.spki);
-  else throw malformed('give the public key as { spki }, { jwk } or { csr }');
+  else if ('spki' in input) {
+    const der = spkiDer(input.spki);
+    // The common case, checked without an OpenSSL round trip (see p256-spki.ts).
+    if (isValidP256Spki(der)) return { spkiDer: der, keyType: 'ec' };
+    key = fromSpki(der);
+  } else throw malformed('give the public key as { spki }, { jwk } or { csr }');
   if (key.type !== 'public') throw malformed('expected a public key');
   assertSupported(key);
-  return { keyObject: key, spkiDer: new Uint8Array(key.export({ type: 'spki', format: 'der' })) };
+  return {
+    keyType: key.asymmetricKeyType ?? 'unknown',
+    spkiDer: new Uint8Array(key.export({ type: 'spki', format: 'der' })),
+  };
 }

@@ -30,6 +30,7 @@ import {
   userSubject,
 } from './certificate-builder.js';
 import { decodeHostIdentity, decodeUserIdentity } from './decode-certificate.js';
+import { oid } from './der.js';
 import { encodeHostExtension } from './host-extension.js';
 import { encodeIdentity } from './identity-extension.js';
 import {
@@ -154,6 +155,7 @@ export class X509CertificateAuthority implements CertificateAuthority {
   readonly #clusterName: string;
   readonly #caValidityMs: number;
   readonly #identityOid: string;
+  readonly #identityOidDer: Uint8Array;
   readonly #hostOid: string;
   readonly #clock: () => Date;
   #set: CaKeySet;
@@ -172,6 +174,7 @@ export class X509CertificateAuthority implements CertificateAuthority {
     this.#clusterName = options.clusterName;
     this.#caValidityMs = options.caValidityMs ?? DEFAULT_CA_VALIDITY_MS;
     this.#identityOid = options.identityExtensionOid ?? DEFAULT_IDENTITY_EXTENSION_OID;
+    this.#identityOidDer = oid(this.#identityOid);
     this.#hostOid = options.hostExtensionOid ?? DEFAULT_HOST_EXTENSION_OID;
     this.#clock = options.clock ?? (() => new Date());
     this.#set = set;
@@ -395,7 +398,7 @@ export class X509CertificateAuthority implements CertificateAuthority {
     validateIdentity(request.identity);
     const key = await acceptPublicKey(request.publicKey);
     const identity = request.identity;
-    const identityExtension = encodeExtension(this.#identityOid, false, encodeIdentity(identity));
+    const identityExtension = encodeExtension(this.#identityOidDer, false, encodeIdentity(identity));
     const subject = encodeName(userSubject(identity.username, identity.roles, USER_USAGE_KUBE));
     const generation = this.#signing();
     return this.#sign(
@@ -431,10 +434,7 @@ export class X509CertificateAuthority implements CertificateAuthority {
       { oid: OID_COMMON_NAME, value: request.host.hostId },
     ]);
     const generation = this.#signing();
-    const profile =
-      key.keyObject.asymmetricKeyType === 'rsa'
-        ? generation.hostExtensions.rsa
-        : generation.hostExtensions.other;
+    const profile = key.keyType === 'rsa' ? generation.hostExtensions.rsa : generation.hostExtensions.other;
     return this.#sign(generation, request.now, request.ttlMs, subject, key.spkiDer, extensions, profile);
   }
 
