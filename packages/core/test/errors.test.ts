@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CATALOG, RemotelerError, statusForCategory } from '../src/index.js';
 
@@ -29,6 +29,37 @@ describe('error catalog', () => {
     const known = new Set(Object.keys(ERROR_CATALOG));
     for (const code of documentedCodes().keys())
       expect(known.has(code), `${code} is not in the catalog`).toBe(true);
+  });
+
+  it('documents each code exactly once', () => {
+    const headings = docs.match(/^### .+$/gm) ?? [];
+    const seen = new Set<string>();
+    for (const heading of headings) {
+      expect(seen.has(heading), `${heading} appears twice in docs/errors.md`).toBe(false);
+      seen.add(heading);
+    }
+  });
+
+  it('defines each code in one area file only (a spread would silently let one win)', async () => {
+    const folder = new URL('../src/errors/catalog/', import.meta.url);
+    const owners = new Map<string, string>();
+    for (const file of readdirSync(folder).filter((name) => name.endsWith('.ts'))) {
+      if (file === 'index.ts' || file === 'define.ts') continue;
+      const module = (await import(new URL(file, folder).href)) as Record<string, unknown>;
+      for (const group of Object.values(module)) {
+        if (typeof group !== 'object' || group === null) continue;
+        for (const code of Object.keys(group)) {
+          expect(
+            owners.get(code),
+            `${code} is defined in both ${owners.get(code)} and ${file}`,
+          ).toBeUndefined();
+          owners.set(code, file);
+        }
+      }
+    }
+    // Every area file is registered in the catalog.
+    for (const code of owners.keys())
+      expect(Object.hasOwn(ERROR_CATALOG, code), `${code} is not registered`).toBe(true);
   });
 
   it('names every code RMT_<AREA>_<WHAT> in capitals', () => {
