@@ -13,8 +13,11 @@ export interface RolesChangedEvent {
 
 /** Options for {@link createAccessCheckerProvider}. */
 export interface AccessCheckerProviderOptions {
-  /** Where role definitions live; the provider reads `list()` once, then follows `watch()`. */
-  readonly roleStore: ResourceStore<Role>;
+  /**
+   * Where role definitions live (a `RoleStore`); the provider only reads `list()` once and then
+   * follows `watch()`.
+   */
+  readonly roleStore: Pick<ResourceStore<Role>, 'list' | 'watch'>;
   /** Passed to every checker it builds. */
   readonly checker?: AccessCheckerOptions;
   /** How many (identity -> checker) entries to cache. Default 1000. */
