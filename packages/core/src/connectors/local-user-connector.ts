@@ -125,6 +125,9 @@ const optionsSchema = z.strictObject({
     .default(() => systemClock),
 });
 
+/** Longest password checked, in UTF-16 code units; longer ones are refused as wrong (scrypt work grows with length). */
+const MAX_PASSWORD_LENGTH = 1024;
+
 interface FailureRecord {
   /** Failure times (ms) within the window, oldest first. */
   times: number[];
@@ -176,18 +179,23 @@ export class LocalUserConnector implements IdentityConnector {
     this.#assertOpen();
     const name = typeof username === 'string' ? username.normalize('NFC') : '';
     const secret = typeof password === 'string' ? password : '';
-    this.#assertNotLocked(name);
-    const user = name === '' ? undefined : await this.#lookup(name);
+    // No valid username is longer than a resource name, and no one types a 1 KiB password: such
+    // input is refused like any wrong credentials, without a lookup and without being remembered
+    // in the failure table (whose memory would otherwise grow with the attacker's input).
+    const plausible =
+      name !== '' && name.length <= 253 && secret !== '' && secret.length <= MAX_PASSWORD_LENGTH;
+    if (name.length <= 253) this.#assertNotLocked(name);
+    const user = plausible ? await this.#lookup(name) : undefined;
     let matches = false;
     if (user === undefined) {
       // Spend the same work as a real check, so that response time does not reveal whether the user exists.
-      await verifyPassword(secret, await this.#dummyHash());
+      await verifyPassword(plausible ? secret : '', await this.#dummyHash());
     } else {
       matches = await verifyPassword(secret, user.passwordHash);
     }
     this.#assertOpen();
     if (!matches || user === undefined) {
-      this.#recordFailure(name);
+      if (name.length <= 253) this.#recordFailure(name);
       throw new RemotelerError('RMT_AUTH_INVALID_CREDENTIALS', 'invalid username or password', {
         details: { connectorId: this.id },
       });

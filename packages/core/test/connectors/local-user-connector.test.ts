@@ -122,6 +122,23 @@ describe('LocalUserConnector', () => {
     await expect(local.authenticatePassword('alice', PASSWORD)).resolves.toMatchObject({ username: 'alice' });
   });
 
+  it('refuses absurdly long names and passwords as invalid credentials, without tracking them', async () => {
+    const local = connector({ clock: () => 0, lockout: { maxFailures: 1 } });
+    const longName = 'x'.repeat(100_000);
+    await expectRemotelerError(
+      () => local.authenticatePassword(longName, PASSWORD),
+      'RMT_AUTH_INVALID_CREDENTIALS',
+    );
+    await expectRemotelerError(
+      () => local.authenticatePassword(longName, PASSWORD),
+      'RMT_AUTH_INVALID_CREDENTIALS',
+    );
+    await expectRemotelerError(
+      () => local.authenticatePassword('alice', PASSWORD.repeat(1000)),
+      'RMT_AUTH_INVALID_CREDENTIALS',
+    );
+  });
+
   it('refuses a disabled account only after the right password', async () => {
     const local = connector({ users: [{ ...alice, disabled: true }] });
     await expectRemotelerError(
