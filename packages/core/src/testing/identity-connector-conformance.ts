@@ -145,6 +145,19 @@ export function describeIdentityConnectorConformance(
       );
     });
 
+    it('refuses to complete the same login twice (redirect connectors)', async () => {
+      if (!supportsRedirectLogin(connector)) return;
+      const driver = requireDriver(fixture);
+      const begin = await connector.beginLogin({ redirectUri: driver.redirectUri });
+      const callbackUrl = await driver.authorize(begin);
+      await connector.completeLogin({ callbackUrl, session: begin.session });
+      // A replayed callback (an authorization code used twice, RFC 6749 §4.1.2) must not log in again.
+      await expectRemotelerError(
+        () => connector.completeLogin!({ callbackUrl, session: begin.session }),
+        'RMT_CONNECTOR_LOGIN_INVALID',
+      );
+    });
+
     it('refuses a callback whose state was tampered with (redirect connectors)', async () => {
       if (!supportsRedirectLogin(connector)) return;
       const driver = requireDriver(fixture);
