@@ -2,10 +2,6 @@
 // Reflect metadata API first; this import must stay above every module that loads @peculiar/x509.
 import 'reflect-metadata';
 
-export type {
-  CertificateBuilderOptions,
-  CertificateContent,
-} from './certificate-builder.js';
 export {
   type DecodeCertificateOptions,
   decodeHostIdentity,
