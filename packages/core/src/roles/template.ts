@@ -3,9 +3,11 @@ import type { Traits } from '../types/identity.js';
 /**
  * A role value holding one `{{…}}` expression, optionally between literal text
  * (`team-{{external.team}}`). Expressions, as in Teleport's role templates:
- * - `internal.<name>` / `external.<name>` (also `external["a-b"]`): the user's trait of that name.
- *   Both namespaces read the identity's traits: connectors expose claims as traits, and internal
- *   traits are set by Remoteler for local users.
+ * - `internal.<name>` / `external.<name>` (also `external["a-b"]`): the identity's trait stored
+ *   under exactly that key (`traits['external.groups']`, `traits['internal.kubernetes_groups']`).
+ *   Auth stores a connector's claims as `external.<claim>` and the values Remoteler manages as
+ *   `internal.<name>`, so a claim can never pose as an internal trait; keys without a namespace
+ *   are never read by templates.
  * - `email.local(<expr>)`: the part before `@` of each value; values without `@` are dropped.
  * - `regexp.replace(<expr>, "<regex>", "<replacement>")`: each value that matches is rewritten
  *   (`$1`… refer to groups); values that do not match are dropped.
@@ -84,7 +86,8 @@ export function expandTemplate(template: RoleTemplate, traits: Traits): string[]
 function evaluate(expression: TemplateExpression, traits: Traits): string[] {
   switch (expression.type) {
     case 'trait': {
-      const values = Object.hasOwn(traits, expression.name) ? traits[expression.name] : undefined;
+      const key = `${expression.namespace}.${expression.name}`;
+      const values = Object.hasOwn(traits, key) ? traits[key] : undefined;
       return Array.isArray(values) ? values.filter((v): v is string => typeof v === 'string') : [];
     }
     case 'email.local': {

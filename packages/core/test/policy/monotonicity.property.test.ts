@@ -130,7 +130,7 @@ const OBJECTS = [
   { namespace: 'c', name: 'w2' },
 ];
 
-const TRAITS = { team: ['team'], groups: ['g1', 'system:masters'] };
+const TRAITS = { 'external.team': ['team'], 'external.groups': ['g1', 'system:masters'] };
 
 /** Asserts that `narrower` grants nothing that `wider` does not. */
 function assertNoMoreThan(

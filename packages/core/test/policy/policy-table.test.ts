@@ -135,7 +135,7 @@ const clusterCases: ClusterCase[] = [
   {
     name: 'a label template expands to the trait value',
     roles: [role('r', { kubernetes_labels: { env: '{{external.env}}' } })],
-    traits: { env: ['staging'] },
+    traits: { 'external.env': ['staging'] },
     cluster: staging,
     allowed: true,
   },
@@ -148,7 +148,7 @@ const clusterCases: ClusterCase[] = [
   {
     name: 'a label template with several trait values matches any of them',
     roles: [role('r', { kubernetes_labels: { env: '{{external.envs}}' } })],
-    traits: { envs: ['dev', 'production'] },
+    traits: { 'external.envs': ['dev', 'production'] },
     cluster: prod,
     allowed: true,
   },
@@ -410,7 +410,7 @@ const principalCases: PrincipalCase[] = [
   {
     name: 'an external trait template expands to one group per value',
     roles: [role('r', { kubernetes_labels: { env: 'dev' }, kubernetes_groups: ['{{external.groups}}'] })],
-    traits: { groups: ['g1', 'g2'] },
+    traits: { 'external.groups': ['g1', 'g2'] },
     expected: { user: 'alice', groups: G('g1', 'g2') },
   },
   {
@@ -418,7 +418,7 @@ const principalCases: PrincipalCase[] = [
     roles: [
       role('r', { kubernetes_labels: { env: 'dev' }, kubernetes_groups: ['{{internal.kubernetes_groups}}'] }),
     ],
-    traits: { kubernetes_groups: ['platform'] },
+    traits: { 'internal.kubernetes_groups': ['platform'] },
     expected: { user: 'alice', groups: G('platform') },
   },
   {
@@ -426,7 +426,7 @@ const principalCases: PrincipalCase[] = [
     roles: [
       role('r', { kubernetes_labels: { env: 'dev' }, kubernetes_users: ['{{email.local(external.email)}}'] }),
     ],
-    traits: { email: ['alice.smith@example.com'] },
+    traits: { 'external.email': ['alice.smith@example.com'] },
     expected: { user: 'alice.smith', groups: G() },
   },
   {
@@ -437,7 +437,7 @@ const principalCases: PrincipalCase[] = [
         kubernetes_groups: ['{{regexp.replace(external.groups, "^team-(.*)$", "$1")}}'],
       }),
     ],
-    traits: { groups: ['team-web', 'team-db'] },
+    traits: { 'external.groups': ['team-web', 'team-db'] },
     expected: { user: 'alice', groups: G('db', 'web') },
   },
   {
@@ -448,8 +448,30 @@ const principalCases: PrincipalCase[] = [
         kubernetes_groups: ['{{regexp.replace(external.groups, "^team-(.*)$", "$1")}}'],
       }),
     ],
-    traits: { groups: ['team-web', 'everyone'] },
+    traits: { 'external.groups': ['team-web', 'everyone'] },
     expected: { user: 'alice', groups: G('web') },
+  },
+  {
+    name: 'an external template never reads a trait stored without its namespace',
+    roles: [role('r', { kubernetes_labels: { env: 'dev' }, kubernetes_groups: ['{{external.groups}}'] })],
+    traits: { groups: ['g1'] },
+    expected: 'RMT_POLICY_NO_PRINCIPALS',
+  },
+  {
+    name: 'an internal template never reads the external trait of the same name',
+    roles: [
+      role('r', { kubernetes_labels: { env: 'dev' }, kubernetes_groups: ['{{internal.kubernetes_groups}}'] }),
+    ],
+    traits: { 'external.kubernetes_groups': ['cluster-admins'] },
+    expected: 'RMT_POLICY_NO_PRINCIPALS',
+  },
+  {
+    name: 'a bracketed trait name reads claims with dashes',
+    roles: [
+      role('r', { kubernetes_labels: { env: 'dev' }, kubernetes_groups: ['{{external["k8s-groups"]}}'] }),
+    ],
+    traits: { 'external.k8s-groups': ['ops'] },
+    expected: { user: 'alice', groups: G('ops') },
   },
   {
     name: 'a template with a missing trait expands to nothing',
@@ -461,7 +483,7 @@ const principalCases: PrincipalCase[] = [
     roles: [
       role('r', { kubernetes_labels: { env: 'dev' }, kubernetes_groups: ['team-{{external.team}}-view'] }),
     ],
-    traits: { team: ['web'] },
+    traits: { 'external.team': ['web'] },
     expected: { user: 'alice', groups: G('team-web-view') },
   },
   {
@@ -472,7 +494,7 @@ const principalCases: PrincipalCase[] = [
         kubernetes_groups: ['{{external.groups}}', 'developers'],
       }),
     ],
-    traits: { groups: ['system:masters'] },
+    traits: { 'external.groups': ['system:masters'] },
     expected: { user: 'alice', groups: G('developers') },
   },
   {
@@ -488,7 +510,7 @@ const principalCases: PrincipalCase[] = [
         kubernetes_groups: ['{{external.groups}}', 'system:masters'],
       }),
     ],
-    traits: { groups: ['system:masters'] },
+    traits: { 'external.groups': ['system:masters'] },
     expected: { user: 'alice', groups: G('system:masters') },
   },
   {
@@ -500,7 +522,7 @@ const principalCases: PrincipalCase[] = [
         kubernetes_groups: ['g'],
       }),
     ],
-    traits: { kube_user: ['system:admin'] },
+    traits: { 'external.kube_user': ['system:admin'] },
     expected: { user: 'alice', groups: G('g') },
   },
   {
@@ -512,7 +534,7 @@ const principalCases: PrincipalCase[] = [
         { kubernetes_groups: ['{{external.blocked}}'] },
       ),
     ],
-    traits: { blocked: ['b'] },
+    traits: { 'external.blocked': ['b'] },
     expected: { user: 'alice', groups: G('a') },
   },
 ];
@@ -824,7 +846,7 @@ const requestCases: RequestCase[] = [
         kubernetes_resources: [{ kind: 'pod', namespace: '{{external.team}}', verbs: ['get'] }],
       }),
     ],
-    traits: { team: ['payments'] },
+    traits: { 'external.team': ['payments'] },
     req: ['GET', '/api/v1/namespaces/payments/pods/web'],
     allowed: true,
   },
@@ -847,7 +869,7 @@ const requestCases: RequestCase[] = [
         kubernetes_resources: [{ kind: 'pod', namespace: '{{external.team}}-*', verbs: ['get'] }],
       }),
     ],
-    traits: { team: ['pay'] },
+    traits: { 'external.team': ['pay'] },
     req: ['GET', '/api/v1/namespaces/pay-prod/pods/web'],
     allowed: true,
   },
@@ -1477,7 +1499,7 @@ const filterCases: FilterCase[] = [
         kubernetes_resources: [{ kind: 'pod', namespace: '{{external.team}}', verbs: ['list'] }],
       }),
     ],
-    traits: { team: ['pay'] },
+    traits: { 'external.team': ['pay'] },
     req: ['GET', '/api/v1/pods'],
     needed: true,
     objects: [

@@ -20,9 +20,12 @@ const HOSTILE = [
 ];
 
 const traitsFor = (value: string) => ({
-  value: [value],
+  'external.value': [value],
+  'internal.kubernetes_groups': ['cluster-admins'],
+  'external.admin': ['cluster-admins'],
+  // The same names without their namespace: templates never read them.
+  value: ['cluster-admins'],
   kubernetes_groups: ['cluster-admins'],
-  admin: ['cluster-admins'],
 });
 
 const groupRole = role('g', {
