@@ -1,6 +1,7 @@
 export { type KubeObject, RESOURCE_TYPES, type ResourceType } from './api/resource-types.js';
 export type { ImpersonationHeaders } from './auth/impersonation.js';
 export type { TokenUser, UserInfo } from './auth/user-info.js';
+export { runSimulatorCli, type SimulatorCliIo } from './cli/run-simulator-cli.js';
 export {
   type WriteKubeconfigOptions,
   type WrittenKubeconfig,

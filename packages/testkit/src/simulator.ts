@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { RemotelerError } from '@remoteler/core';
 import { handleApiRequest } from './api/api-handler.js';
 import { bootstrapObjects, bootstrapPolicy, seedObjects } from './api/bootstrap.js';
-import { Registry, typeKey } from './api/registry.js';
+import { Registry } from './api/registry.js';
 import {
   type KubeObject,
   RESOURCE_TYPES,

@@ -16,6 +16,7 @@ import {
   negotiateDiscovery,
 } from './discovery.js';
 import { openApiV3Document, openApiV3Index } from './openapi.js';
+import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { type PatchType, typeKey } from './registry.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import {
@@ -652,7 +653,6 @@ async function subresource(
       if (info.verb === 'update') replicas = input?.spec?.replicas;
       else if (info.verb === 'patch') {
         const type = patchType(mediaType(req.headers['content-type'] as string | undefined), t);
-        const { mergePatch, jsonPatch, strategicMergePatch } = await import('./patch.js');
         const base = scale(current);
         const patched = (
           type === 'json'
