@@ -1,7 +1,6 @@
-export type { AccessDecider, AllowedPrincipals } from './access/access-decider.js';
+export type { AccessCheckerSource } from './access/access-checker-source.js';
 export type { UserCertificateDecoder } from './identity/user-certificate-decoder.js';
 export {
-  choosePrincipals,
   encodePrincipal,
   type ImpersonatedPrincipals,
   type RequestedPrincipals,

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { RemotelerError } from '@remoteler/core';
-import type { AccessDecider } from './access/access-decider.js';
+import type { AccessCheckerSource } from './access/access-checker-source.js';
 import type { UserCertificateDecoder } from './identity/user-certificate-decoder.js';
 import { createTlsListener, type ListenerTlsMaterial, type TlsListener } from './listener/tls-listener.js';
 import type { ProxyAuditEvent } from './pipeline/audit-event.js';
@@ -23,8 +23,8 @@ export interface ProxyOptions {
   readonly tls: ListenerTlsMaterial | (() => ListenerTlsMaterial);
   /** Decodes verified user certificates into identities (`@remoteler/ca`'s decoder). */
   readonly identityDecoder: UserCertificateDecoder;
-  /** The policy decisions (cluster access, impersonation principals). */
-  readonly access: AccessDecider;
+  /** Policy decisions: the core `AccessCheckerProvider` (asked on every request, so role changes apply at once). */
+  readonly access: AccessCheckerSource;
   /** Where clusters are looked up on every request. */
   readonly clusters: ClusterRegistry;
   /** Host steps inserted after named security steps. */
@@ -72,11 +72,8 @@ function validate(options: ProxyOptions): void {
       problems.push('tls must be a function or { cert, key, userCaBundle } PEM strings');
     if (typeof options.identityDecoder?.decodeUserCertificate !== 'function')
       problems.push('identityDecoder.decodeUserCertificate must be a function');
-    if (
-      typeof options.access?.canAccessCluster !== 'function' ||
-      typeof options.access?.allowedPrincipals !== 'function'
-    )
-      problems.push('access must implement canAccessCluster and allowedPrincipals');
+    if (typeof options.access?.forIdentity !== 'function')
+      problems.push('access must be an AccessCheckerProvider (forIdentity)');
     if (typeof options.clusters?.get !== 'function' || typeof options.clusters?.subscribe !== 'function')
       problems.push('clusters must be a ClusterRegistry');
   }
@@ -109,7 +106,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
       authenticate: createAuthenticateStep(options.identityDecoder),
       route: createRouteStep(options.clusters),
       authorize: createAuthorizeStep(options.access),
-      impersonate: createImpersonateStep(options.access),
+      impersonate: createImpersonateStep(),
       forward: createForwardStep(pool),
     },
     options.steps,

@@ -4,7 +4,8 @@ import { MemoryCaKeyStore, TrustBundle, X509CertificateAuthority, X509IdentityDe
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProxy, MemoryClusterRegistry } from '../src/index.js';
 import { proxyRequest, rawExchange } from './support/proxy-client.js';
-import { type ProxyFixture, startProxyFixture, staticAccess } from './support/proxy-fixture.js';
+import { DEVELOPER, type ProxyFixture, startProxyFixture } from './support/proxy-fixture.js';
+import { EVERYTHING, role, roleAccess } from './support/roles.js';
 import { createTestPki, type Pem, type TestPki, testIdentity } from './support/test-pki.js';
 
 let pki: TestPki;
@@ -152,7 +153,7 @@ describe('certificate validity on open connections', () => {
     const local = createProxy({
       tls: { cert: pki.server.cert, key: pki.server.key, userCaBundle: pki.userCa.trustBundlePem() },
       identityDecoder: pki.decoder,
-      access: staticAccess({ dev: { users: ['alice'], groups: [] } }),
+      access: roleAccess(() => [DEVELOPER]),
       clusters: fixture.clusters,
       now: () => clock,
     });
@@ -215,7 +216,13 @@ describe('user CA rotation', () => {
             options,
           ),
       },
-      access: staticAccess({ dev: { users: ['bob', 'carol'], groups: [] } }),
+      access: roleAccess(() => [
+        role('developer', {
+          kubernetes_labels: { '*': '*' },
+          kubernetes_users: ['bob', 'carol'],
+          kubernetes_resources: EVERYTHING,
+        }),
+      ]),
       clusters: new MemoryClusterRegistry([
         {
           name: 'dev',

@@ -4,12 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLongRunning } from '../src/index.js';
 import { proxyRequest } from './support/proxy-client.js';
-import {
-  PROXY_UPSTREAM_TOKEN,
-  type ProxyFixture,
-  startProxyFixture,
-  staticAccess,
-} from './support/proxy-fixture.js';
+import { PROXY_UPSTREAM_TOKEN, type ProxyFixture, startProxyFixture } from './support/proxy-fixture.js';
 import { createTestPki, type Pem, type TestPki } from './support/test-pki.js';
 
 let pki: TestPki;
@@ -22,10 +17,6 @@ beforeAll(async () => {
   alice = await pki.user('alice', { pin: 'dev' });
   fixture = await startProxyFixture(pki, {
     clusters: ['dev', 'down'],
-    access: staticAccess({
-      dev: { users: ['alice'], groups: ['developers'] },
-      down: { users: ['alice'], groups: [] },
-    }),
     proxy: { onAudit: (event) => audits.push({ ...event }) },
   });
 });

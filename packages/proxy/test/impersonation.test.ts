@@ -1,21 +1,32 @@
+import type { Role } from '@remoteler/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AllowedPrincipals } from '../src/index.js';
 import { proxyRequest, rawExchange } from './support/proxy-client.js';
 import { PROXY_UPSTREAM_TOKEN, type ProxyFixture, startProxyFixture } from './support/proxy-fixture.js';
+import { EVERYTHING, role, roleAccess } from './support/roles.js';
 import { createTestPki, type Pem, type TestPki } from './support/test-pki.js';
 
 let pki: TestPki;
 let fixture: ProxyFixture;
 let alice: Pem;
-// What the policy allows on `dev`, changed per test.
-let grant: AllowedPrincipals;
+// The roles behind the policy engine, changed per test: `developer` (alice's role) is `grant`.
+let roles: Role[] = [];
+function grant(users: string[], groups: string[]): void {
+  roles = [
+    role('developer', {
+      kubernetes_labels: { '*': '*' },
+      kubernetes_users: users,
+      kubernetes_groups: groups,
+      kubernetes_resources: EVERYTHING,
+    }),
+  ];
+}
 
 beforeAll(async () => {
   pki = await createTestPki();
   alice = await pki.user('alice', { pin: 'dev' });
   fixture = await startProxyFixture(pki, {
     clusters: ['dev'],
-    access: { canAccessCluster: () => true, allowedPrincipals: () => grant },
+    roles: () => roles,
   });
 });
 
@@ -31,16 +42,16 @@ const utf8 = (latin1: string) => Buffer.from(latin1, 'latin1').toString('utf8');
 
 describe('impersonation headers', () => {
   it('sends the allowed user and groups, system:authenticated, and the Proxy’s own token', async () => {
-    grant = { users: ['alice'], groups: ['developers', 'team-a'] };
+    grant(['alice'], ['developers', 'team-a']);
     expect((await send()).status).toBe(200);
     const seen = upstream().requests.at(-1)!;
     expect(seen.header('impersonate-user')).toEqual(['alice']);
-    expect(seen.header('impersonate-group')).toEqual(['developers', 'team-a', 'system:authenticated']);
+    expect(seen.header('impersonate-group').sort()).toEqual(['developers', 'system:authenticated', 'team-a']);
     expect(seen.header('authorization')).toEqual([`Bearer ${PROXY_UPSTREAM_TOKEN}`]);
   });
 
   it('never forwards the client’s Authorization, X-Remote-*, Proxy-*, hop-by-hop or Connection-named headers', async () => {
-    grant = { users: ['alice'], groups: ['developers'] };
+    grant(['alice'], ['developers']);
     const res = await send({
       Authorization: 'Bearer someone-elses-token',
       'X-Remote-User': 'admin',
@@ -77,13 +88,13 @@ describe('impersonation headers', () => {
   });
 
   it('lets kubectl --as and --as-group narrow inside the allowed set', async () => {
-    grant = { users: ['alice', 'alice-admin'], groups: ['developers', 'admins'] };
+    grant(['alice', 'alice-admin'], ['developers', 'admins']);
     expect((await send({ 'Impersonate-User': 'alice-admin', 'Impersonate-Group': 'admins' })).status).toBe(
       200,
     );
     const seen = upstream().requests.at(-1)!;
     expect(seen.header('impersonate-user')).toEqual(['alice-admin']);
-    expect(seen.header('impersonate-group')).toEqual(['admins', 'system:authenticated']);
+    expect(seen.header('impersonate-group').sort()).toEqual(['admins', 'system:authenticated']);
   });
 
   it.each([
@@ -92,12 +103,12 @@ describe('impersonation headers', () => {
     [{ 'Impersonate-User': 'alice', 'Impersonate-Group': 'system:masters' }],
     [{ 'Impersonate-User': 'alice', 'Impersonate-Group': ['developers', 'system:masters'] }],
   ])('refuses a client asking for principals outside the allowed set: %j', async (headers) => {
-    grant = { users: ['alice'], groups: ['developers'] };
+    grant(['alice'], ['developers']);
     const total = fixture.allUpstreamRequests();
     const res = await send(headers);
     expect(res.status).toBe(403);
     expect(res.json()).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
-    expect(res.json().message).toContain('RMT_PROXY_IMPERSONATION_NOT_ALLOWED');
+    expect(res.json().message).toContain('RMT_POLICY_IMPERSONATION_DENIED');
     expect(fixture.allUpstreamRequests()).toBe(total);
   });
 
@@ -111,7 +122,7 @@ describe('impersonation headers', () => {
     [{ 'Impersonate-User': ['alice', 'system:admin'] }],
     [{ 'Impersonate-Something': 'x' }],
   ])('refuses the client impersonation header set %j with 403', async (headers) => {
-    grant = { users: ['alice', 'system:admin'], groups: ['developers'] };
+    grant(['alice', 'system:admin'], ['developers']);
     const total = fixture.allUpstreamRequests();
     const res = await send(headers);
     expect(res.status).toBe(403);
@@ -120,7 +131,7 @@ describe('impersonation headers', () => {
   });
 
   it('sees a second Impersonate-User even when it differs only in letter case', async () => {
-    grant = { users: ['alice', 'system:admin'], groups: [] };
+    grant(['alice', 'system:admin'], []);
     const total = fixture.allUpstreamRequests();
     const raw = await rawExchange(
       fixture.url,
@@ -133,34 +144,34 @@ describe('impersonation headers', () => {
   });
 
   it('asks the user to choose with --as when several users are allowed', async () => {
-    grant = { users: ['alice', 'alice-admin'], groups: [] };
+    grant(['alice', 'alice-admin'], []);
     const res = await send();
-    expect(res.status).toBe(400);
-    expect(res.json().message).toContain('RMT_PROXY_PRINCIPAL_AMBIGUOUS');
+    expect(res.status).toBe(403);
+    expect(res.json().message).toContain('RMT_POLICY_USER_AMBIGUOUS');
     expect(res.json().message).toContain('--as');
     expect(res.json().message).toContain('alice-admin');
   });
 
   it('refuses when the roles grant no Kubernetes principal at all', async () => {
-    grant = { users: [], groups: [] };
+    grant([], []);
     const res = await send();
     expect(res.status).toBe(403);
-    expect(res.json().message).toContain('RMT_PROXY_NO_PRINCIPALS');
+    expect(res.json().message).toContain('RMT_POLICY_NO_PRINCIPALS');
   });
 
   it('sends non-ASCII principals as UTF-8 and matches a UTF-8 --as', async () => {
-    grant = { users: ['élodie', 'zoë'], groups: ['équipe-ü'] };
+    grant(['élodie', 'zoë'], ['équipe-ü']);
     const asUtf8 = Buffer.from('zoë', 'utf8').toString('latin1');
     expect((await send({ 'Impersonate-User': asUtf8 })).status).toBe(200);
     const seen = upstream().requests.at(-1)!;
     expect(utf8(seen.header('impersonate-user')[0]!)).toBe('zoë');
-    expect(seen.header('impersonate-group').map(utf8)).toEqual(['équipe-ü', 'system:authenticated']);
+    expect(seen.header('impersonate-group').map(utf8).sort()).toEqual(['system:authenticated', 'équipe-ü']);
   });
 
   it.each([['bad\r\nX-Injected: 1'], [''], [' padded'], ['nul\u0000'], ['\ud800lone']])(
     'refuses a principal that cannot be a header value: %j',
     async (name) => {
-      grant = { users: [name], groups: [] };
+      grant([name], []);
       const total = fixture.allUpstreamRequests();
       const res = await send();
       expect(res.status).toBe(400);

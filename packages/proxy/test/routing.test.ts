@@ -1,12 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxyRequest } from './support/proxy-client.js';
-import {
-  PROXY_UPSTREAM_TOKEN,
-  type ProxyFixture,
-  startProxyFixture,
-  staticAccess,
-} from './support/proxy-fixture.js';
+import { PROXY_UPSTREAM_TOKEN, type ProxyFixture, startProxyFixture } from './support/proxy-fixture.js';
 import { startRecordingUpstream } from './support/recording-upstream.js';
+import { EVERYTHING, role } from './support/roles.js';
 import { createTestPki, type Pem, type TestPki } from './support/test-pki.js';
 
 let pki: TestPki;
@@ -20,11 +16,14 @@ beforeAll(async () => {
   pinnedDev = await pki.user('alice', { pin: 'dev' });
   fixture = await startProxyFixture(pki, {
     clusters: ['dev', 'prod', 'secret'],
-    access: staticAccess({
-      dev: { users: ['alice'], groups: ['developers'] },
-      prod: { users: ['alice'], groups: ['viewers'] },
-      staging: { users: ['alice'], groups: [] },
-    }),
+    roles: () => [
+      role('developer', {
+        kubernetes_labels: { env: ['dev', 'prod', 'staging'] },
+        kubernetes_users: ['alice'],
+        kubernetes_groups: ['developers'],
+        kubernetes_resources: EVERYTHING,
+      }),
+    ],
   });
 });
 
@@ -126,7 +125,7 @@ describe('routing', () => {
       expect((await get('/k8s/staging/api')).status).toBe(404);
       fixture.clusters.add({
         name: 'staging',
-        labels: {},
+        labels: { env: 'staging' },
         upstream: { kind: 'token', server: staging.url, token: PROXY_UPSTREAM_TOKEN, ca: pki.clusterCa.cert },
       });
       expect((await get('/k8s/staging/api')).status).toBe(200);

@@ -4,7 +4,7 @@ import { RemotelerError } from '@remoteler/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveUpstream, TokenFileSource, type UpstreamCredentials } from '../src/index.js';
 import { proxyRequest } from './support/proxy-client.js';
-import { type ProxyFixture, startProxyFixture, staticAccess } from './support/proxy-fixture.js';
+import { type ProxyFixture, startProxyFixture } from './support/proxy-fixture.js';
 import { type RecordingUpstream, startRecordingUpstream } from './support/recording-upstream.js';
 import { createTestPki, type Pem, type TestPki } from './support/test-pki.js';
 
@@ -24,14 +24,6 @@ beforeAll(async () => {
   mtlsUpstream = await startRecordingUpstream({ ...pki.apiServer, ca: pki.clusterCa.cert });
   fixture = await startProxyFixture(pki, {
     clusters: ['plain'],
-    access: staticAccess(
-      Object.fromEntries(
-        ['plain', 'kc', 'kc-cert', 'sa', 'broken', 'no-token'].map((name) => [
-          name,
-          { users: ['alice'], groups: [] },
-        ]),
-      ),
-    ),
     proxy: { onError: (error) => errors.push(error) },
   });
 });

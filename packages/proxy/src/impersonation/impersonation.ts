@@ -1,5 +1,4 @@
 import { RemotelerError } from '@remoteler/core';
-import type { AllowedPrincipals } from '../access/access-decider.js';
 
 /** What a client asked for with `kubectl --as` / `--as-group` (k8s-protocols §10.1). */
 export interface RequestedPrincipals {
@@ -14,7 +13,6 @@ export interface ImpersonatedPrincipals {
   readonly groups: readonly string[];
 }
 
-const AUTHENTICATED_GROUP = 'system:authenticated';
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function forbidden(message: string): RemotelerError {
@@ -53,61 +51,6 @@ export function readRequestedPrincipals(
     }
   }
   return user === undefined ? { groups } : { user, groups };
-}
-
-/**
- * Chooses the principals to impersonate: the client may only narrow inside what its roles allow
- * (design §4). Without `--as`, the single allowed user is used; several allowed users need a
- * choice. Without `--as-group`, every allowed group is sent. `system:authenticated` is always sent,
- * as the API server itself adds it to impersonated users (k8s-protocols §10.2).
- */
-export function choosePrincipals(
-  allowed: AllowedPrincipals,
-  requested: RequestedPrincipals,
-): ImpersonatedPrincipals {
-  if (allowed.users.length === 0 && allowed.groups.length === 0)
-    throw new RemotelerError(
-      'RMT_PROXY_NO_PRINCIPALS',
-      'your roles grant no Kubernetes user or group on this cluster',
-    );
-  let user: string;
-  if (requested.user !== undefined) {
-    if (!allowed.users.includes(requested.user))
-      throw new RemotelerError(
-        'RMT_PROXY_IMPERSONATION_NOT_ALLOWED',
-        `your roles do not allow acting as Kubernetes user "${requested.user}" on this cluster`,
-        { details: { allowedUsers: [...allowed.users] } },
-      );
-    user = requested.user;
-  } else if (allowed.users.length === 1) {
-    user = allowed.users[0] as string;
-  } else if (allowed.users.length === 0) {
-    throw new RemotelerError(
-      'RMT_PROXY_NO_PRINCIPALS',
-      'your roles grant no Kubernetes user on this cluster',
-    );
-  } else {
-    throw new RemotelerError(
-      'RMT_PROXY_PRINCIPAL_AMBIGUOUS',
-      `your roles allow several Kubernetes users on this cluster (${allowed.users.join(', ')}); choose one with kubectl --as`,
-      { details: { allowedUsers: [...allowed.users] } },
-    );
-  }
-  const permitted = new Set([...allowed.groups, AUTHENTICATED_GROUP]);
-  let groups: string[];
-  if (requested.groups.length > 0) {
-    for (const group of requested.groups)
-      if (!permitted.has(group))
-        throw new RemotelerError(
-          'RMT_PROXY_IMPERSONATION_NOT_ALLOWED',
-          `your roles do not allow acting with Kubernetes group "${group}" on this cluster`,
-        );
-    groups = [...new Set(requested.groups)];
-  } else {
-    groups = [...new Set(allowed.groups)];
-  }
-  if (!groups.includes(AUTHENTICATED_GROUP)) groups.push(AUTHENTICATED_GROUP);
-  return { user, groups };
 }
 
 /**

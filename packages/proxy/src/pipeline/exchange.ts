@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Identity } from '@remoteler/core';
+import type { AccessChecker, Identity, KubeRequestAttributes } from '@remoteler/core';
 import { RemotelerError } from '@remoteler/core';
 import type { ImpersonatedPrincipals } from '../impersonation/impersonation.js';
 import type { ProxyCluster } from '../routing/cluster.js';
@@ -30,6 +30,10 @@ export interface ProxyExchange {
   identity?: Identity;
   route?: RouteTarget;
   cluster?: ProxyCluster;
+  /** The policy decisions for this identity, built from the current role definitions. */
+  checker?: AccessChecker;
+  /** The request as the policy engine understood it (verb, resource, namespace, name…). */
+  attributes?: KubeRequestAttributes;
   principals?: ImpersonatedPrincipals;
   upstreamHeaders?: Readonly<Record<string, string | readonly string[]>>;
   /** The HTTP status the client got (set by the forwarder or by a refusal). */
@@ -39,10 +43,9 @@ export interface ProxyExchange {
 }
 
 /** Reads a field a previous security step must have set; a missing one is a pipeline bug. */
-export function established<K extends 'identity' | 'route' | 'cluster' | 'principals' | 'upstreamHeaders'>(
-  exchange: ProxyExchange,
-  field: K,
-): NonNullable<ProxyExchange[K]> {
+export function established<
+  K extends 'identity' | 'route' | 'cluster' | 'checker' | 'attributes' | 'principals' | 'upstreamHeaders',
+>(exchange: ProxyExchange, field: K): NonNullable<ProxyExchange[K]> {
   const value = exchange[field];
   if (value === undefined)
     throw new RemotelerError('RMT_INTERNAL', `pipeline step ran before "${field}" was established`);

@@ -1,22 +1,20 @@
-import type { AccessDecider, AllowedPrincipals, ProxyOptions, RemotelerProxy } from '../../src/index.js';
+import type { Role } from '@remoteler/core';
+import type { ProxyOptions, RemotelerProxy } from '../../src/index.js';
 import { createProxy, MemoryClusterRegistry } from '../../src/index.js';
 import { type RecordingUpstream, startRecordingUpstream } from './recording-upstream.js';
+import { EVERYTHING, role, roleAccess } from './roles.js';
 import type { TestPki } from './test-pki.js';
 
 /** The token the Proxy presents to the test API servers: its own credential, never a user's. */
 export const PROXY_UPSTREAM_TOKEN = 'proxy-own-token';
 
-/** Grants, per cluster name, the same principals to every user (tests vary it per case). */
-export function staticAccess(grants: Record<string, AllowedPrincipals>): AccessDecider {
-  return {
-    canAccessCluster: (_identity, cluster) => grants[cluster.name] !== undefined,
-    allowedPrincipals: (_identity, cluster) => {
-      const grant = grants[cluster.name];
-      if (!grant) throw new Error('no grant');
-      return grant;
-    },
-  };
-}
+/** The default role: on every cluster, user alice and group developers, any verb on anything. */
+export const DEVELOPER = role('developer', {
+  kubernetes_labels: { '*': '*' },
+  kubernetes_users: ['alice'],
+  kubernetes_groups: ['developers'],
+  kubernetes_resources: EVERYTHING,
+});
 
 export interface ProxyFixture {
   readonly proxy: RemotelerProxy;
@@ -37,7 +35,8 @@ export async function startProxyFixture(
   pki: TestPki,
   options: {
     clusters?: string[];
-    access?: AccessDecider;
+    /** Roles by name; default `developer`: user alice, group developers, everything, on every cluster. */
+    roles?: () => readonly Role[];
     proxy?: Partial<ProxyOptions>;
   } = {},
 ): Promise<ProxyFixture> {
@@ -56,12 +55,7 @@ export async function startProxyFixture(
   const proxy = createProxy({
     tls: { cert: pki.server.cert, key: pki.server.key, userCaBundle: pki.userCa.trustBundlePem() },
     identityDecoder: pki.decoder,
-    access:
-      options.access ??
-      staticAccess({
-        dev: { users: ['alice'], groups: ['developers'] },
-        prod: { users: ['alice'], groups: ['viewers'] },
-      }),
+    access: roleAccess(options.roles ?? (() => [DEVELOPER])),
     clusters,
     closeTimeoutMs: 2_000,
     ...options.proxy,

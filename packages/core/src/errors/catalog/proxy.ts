@@ -48,22 +48,11 @@ export const PROXY_ERRORS = defineErrors({
       'The client sent `Impersonate-Uid`, an `Impersonate-Extra-*` header, an unknown `Impersonate-*` header, or more than one `Impersonate-User`.',
     hint: 'Remove `as-uid` and `as-user-extra` from the kubeconfig and pass at most one `--as`; Remoteler sets impersonation itself.',
   },
-  RMT_PROXY_IMPERSONATION_NOT_ALLOWED: {
+  RMT_PROXY_FILTER_UNSUPPORTED: {
     category: 'forbidden',
     summary:
-      'The client asked (`kubectl --as`/`--as-group`) for a Kubernetes user or group that its roles do not allow on this cluster.',
-    hint: 'Ask only for users and groups your roles grant on this cluster, or leave out `--as`/`--as-group`.',
-  },
-  RMT_PROXY_PRINCIPAL_AMBIGUOUS: {
-    category: 'input',
-    summary: 'Your roles allow several Kubernetes users on this cluster and the request did not choose one.',
-    hint: 'Choose one with `kubectl --as <user>`; the message lists the users you may choose from.',
-  },
-  RMT_PROXY_NO_PRINCIPALS: {
-    category: 'forbidden',
-    summary:
-      'No role of yours grants any Kubernetes user or group on this cluster, so nothing can be impersonated.',
-    hint: 'Ask an administrator for a role with `kubernetes_users` or `kubernetes_groups` that matches this cluster.',
+      'The roles allow only some objects of the listed or watched collection, and this Proxy cannot filter list and watch answers yet, so it refuses rather than show hidden objects.',
+    hint: 'Narrow the request to what your roles allow (for example `-n <namespace>` instead of `-A`).',
   },
   RMT_PROXY_PRINCIPAL_INVALID: {
     category: 'input',

@@ -1,24 +1,25 @@
-import type { AccessDecider } from '../../access/access-decider.js';
-import { choosePrincipals, readRequestedPrincipals } from '../../impersonation/impersonation.js';
+import { readRequestedPrincipals } from '../../impersonation/impersonation.js';
 import { buildUpstreamHeaders } from '../../impersonation/upstream-headers.js';
 import { established, type ProxyExchange } from '../exchange.js';
 import type { ProxyStep } from '../pipeline.js';
 
 /**
- * Decides who the request acts as upstream and builds the upstream header set from the allowlist.
+ * Decides who the request acts as upstream (the policy engine narrows the client's `--as` /
+ * `--as-group` inside what the roles allow) and builds the upstream header set from the allowlist.
  * The result is frozen: nothing after this step can change what goes upstream.
  */
-export function createImpersonateStep(decider: AccessDecider): ProxyStep {
+export function createImpersonateStep(): ProxyStep {
   return {
     name: 'impersonate',
-    async run(exchange: ProxyExchange) {
+    run(exchange: ProxyExchange) {
       // Read first: a forbidden client header is refused whatever the roles say.
       const requested = readRequestedPrincipals(exchange.req.headersDistinct);
-      const allowed = await decider.allowedPrincipals(
-        established(exchange, 'identity'),
-        established(exchange, 'cluster'),
-      );
-      const principals = choosePrincipals(allowed, requested);
+      const result = established(exchange, 'checker').kubernetesPrincipals(established(exchange, 'cluster'), {
+        requestedUser: requested.user,
+        requestedGroups: requested.groups.length > 0 ? requested.groups : undefined,
+      });
+      if (!result.ok) throw result.error;
+      const principals = Object.freeze({ user: result.user, groups: Object.freeze([...result.groups]) });
       const headers = buildUpstreamHeaders({
         clientHeaders: exchange.req.headersDistinct,
         kind: exchange.kind,
@@ -26,10 +27,7 @@ export function createImpersonateStep(decider: AccessDecider): ProxyStep {
         clientAddress: exchange.clientAddress,
       });
       for (const value of Object.values(headers)) if (Array.isArray(value)) Object.freeze(value);
-      exchange.principals = Object.freeze({
-        user: principals.user,
-        groups: Object.freeze([...principals.groups]),
-      });
+      exchange.principals = principals;
       exchange.upstreamHeaders = Object.freeze(headers);
     },
   };

@@ -1,0 +1,118 @@
+import type { Role } from '@remoteler/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { proxyRequest, rawExchange } from './support/proxy-client.js';
+import { type ProxyFixture, startProxyFixture } from './support/proxy-fixture.js';
+import { role } from './support/roles.js';
+import { createTestPki, type Pem, type TestPki } from './support/test-pki.js';
+
+let pki: TestPki;
+let fixture: ProxyFixture;
+let alice: Pem;
+let roles: Role[];
+
+const teamA = (verbs: string[]) =>
+  role('developer', {
+    kubernetes_labels: { env: 'dev' },
+    kubernetes_users: ['alice'],
+    kubernetes_resources: [{ kind: 'pod', namespace: 'team-a', name: '*', verbs }],
+  });
+
+beforeAll(async () => {
+  pki = await createTestPki();
+  alice = await pki.user('alice', { pin: 'dev' });
+  roles = [teamA(['get', 'list', 'watch'])];
+  fixture = await startProxyFixture(pki, { clusters: ['dev', 'prod'], roles: () => roles });
+});
+
+afterAll(async () => {
+  await fixture?.close();
+  await pki?.dispose();
+});
+
+const get = (path: string) => proxyRequest(fixture.url, path, pki.proxyTrust, { identity: alice });
+
+function statusOf(raw: string): { code: number; body: Record<string, unknown> } {
+  const [head = '', body = '{}'] = raw.split('\r\n\r\n');
+  return { code: Number(head.split(' ')[1]), body: JSON.parse(body) };
+}
+
+describe('authorization by the policy engine', () => {
+  it('forwards what the roles allow', async () => {
+    expect((await get('/api/v1/namespaces/team-a/pods?limit=500')).status).toBe(200);
+    expect((await get('/api/v1/namespaces/team-a/pods/web-0')).status).toBe(200);
+    expect((await get('/api?timeout=32s')).status).toBe(200);
+  });
+
+  it('refuses a verb or namespace the roles do not allow with a 403 Status naming it', async () => {
+    const total = fixture.allUpstreamRequests();
+    const res = await get('/api/v1/namespaces/team-b/pods');
+    expect(res.status).toBe(403);
+    expect(res.json()).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
+    expect(res.json().message).toContain('RMT_POLICY_REQUEST_DENIED');
+    expect(res.json().message).toContain('team-b');
+    const del = await proxyRequest(fixture.url, '/api/v1/namespaces/team-a/pods/web-0', pki.proxyTrust, {
+      identity: alice,
+      method: 'DELETE',
+    });
+    expect(del.status).toBe(403);
+    expect(fixture.allUpstreamRequests()).toBe(total);
+  });
+
+  it('denies exec over both WebSocket (GET) and SPDY (POST) when the role lacks the exec verb', async () => {
+    const total = fixture.allUpstreamRequests();
+    const path =
+      '/api/v1/namespaces/team-a/pods/web-0/exec?command=sh&container=app&stdin=true&stdout=true&tty=true';
+    const ws = await rawExchange(
+      fixture.url,
+      pki.proxyTrust,
+      alice,
+      `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n',
+    );
+    const spdy = await rawExchange(
+      fixture.url,
+      pki.proxyTrust,
+      alice,
+      `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n` +
+        'X-Stream-Protocol-Version: v4.channel.k8s.io\r\nX-Stream-Protocol-Version: channel.k8s.io\r\n\r\n',
+    );
+    for (const raw of [ws, spdy]) {
+      const { code, body } = statusOf(raw);
+      expect(code).toBe(403);
+      expect(body).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
+      expect(String(body.message)).toContain('exec');
+    }
+    expect(fixture.allUpstreamRequests()).toBe(total);
+  });
+
+  it('refuses a list it would have to filter rather than show hidden objects', async () => {
+    const total = fixture.allUpstreamRequests();
+    const res = await get('/api/v1/pods?limit=500');
+    expect(res.status).toBe(403);
+    expect(res.json().message).toContain('RMT_PROXY_FILTER_UNSUPPORTED');
+    expect(fixture.allUpstreamRequests()).toBe(total);
+  });
+
+  it('hides a cluster the roles do not match exactly like a missing one', async () => {
+    const hidden = await proxyRequest(fixture.url, '/k8s/prod/api', pki.proxyTrust, {
+      identity: await pki.user('alice'),
+    });
+    expect(hidden.status).toBe(404);
+    expect(hidden.json().message).toContain('RMT_PROXY_CLUSTER_NOT_FOUND');
+  });
+
+  it('applies a role change to the next request', async () => {
+    expect((await get('/api/v1/namespaces/team-b/pods')).status).toBe(403);
+    roles = [
+      role('developer', {
+        kubernetes_labels: { env: 'dev' },
+        kubernetes_users: ['alice'],
+        kubernetes_resources: [{ kind: 'pod', namespace: 'team-*', name: '*', verbs: ['get', 'list'] }],
+      }),
+    ];
+    expect((await get('/api/v1/namespaces/team-b/pods')).status).toBe(200);
+    roles = [];
+    const none = await get('/api/v1/namespaces/team-a/pods');
+    expect(none.status).toBe(404);
+  });
+});
