@@ -1,0 +1,123 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runKubectl, startKubectl } from '@remoteler/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type StreamApiServer, startStreamApiServer } from './support/stream-api-server.js';
+
+// kubectl cp and forwarding to a real local TCP server need the container runtime to outlive one
+// connection and to be visible to the test; these run against a minimal HTTPS API server wired to
+// one PodStreamServer (see support/stream-api-server.ts).
+let api: StreamApiServer;
+let dir: string;
+let upstream: Server;
+let upstreamPort: number;
+const app = { namespace: 'default', pod: 'web-0', container: 'app' };
+
+beforeAll(async () => {
+  api = await startStreamApiServer();
+  dir = await mkdtemp(join(tmpdir(), 'remoteler-kubectl-cp-'));
+  upstream = createServer((socket) => {
+    socket.once('data', (chunk) => socket.end(`upstream got: ${chunk.toString()}`));
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  upstreamPort = (upstream.address() as import('node:net').AddressInfo).port;
+  api.streams.runtime.forwardPort('default', 'web-0', 8080, upstreamPort);
+});
+
+afterAll(async () => {
+  await api?.close();
+  await new Promise((resolve) => upstream?.close(resolve));
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe.each(['1.27', '1.30', '1.33'])('kubectl %s', (version) => {
+  const options = () => ({ kubeconfig: api.kubeconfig.path, timeoutMs: 30_000 });
+  const tag = version.replace('.', '-');
+
+  it('cp copies a local file into the pod (test -d probe, then tar -xmf - -C <dir>)', async () => {
+    const local = join(dir, `upload-${tag}.txt`);
+    await writeFile(local, `uploaded by kubectl ${version}\n`);
+    const result = await runKubectl(
+      version,
+      ['cp', local, `web-0:/tmp/dest-${tag}.txt`, '-c', 'app'],
+      options(),
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const fs = api.streams.runtime.fileSystem(app);
+    expect(fs.readFile(`/tmp/dest-${tag}.txt`).toString()).toBe(`uploaded by kubectl ${version}\n`);
+    const commands = api.streams.runtime.sessions.map((session) => session.command.join(' '));
+    expect(commands).toContain(`test -d /tmp/dest-${tag}.txt`);
+    expect(
+      commands.some((command) =>
+        /^tar (--no-same-permissions --no-same-owner )?-?xmf - -C \/tmp$/.test(command),
+      ),
+    ).toBe(true);
+  });
+
+  it('cp copies a file out of the pod (tar cf - <path>) onto local disk', async () => {
+    api.streams.runtime.fileSystem(app).writeFile(`/tmp/report-${tag}.txt`, 'line 1\nline 2\n');
+    const local = join(dir, `download-${tag}.txt`);
+    const result = await runKubectl(
+      version,
+      ['cp', `web-0:/tmp/report-${tag}.txt`, local, '-c', 'app'],
+      options(),
+    );
+    expect(result.code).toBe(0);
+    expect(await readFile(local, 'utf8')).toBe('line 1\nline 2\n');
+    expect(api.streams.runtime.sessions.at(-1)?.command).toEqual([
+      'tar',
+      'cf',
+      '-',
+      `/tmp/report-${tag}.txt`,
+    ]);
+  });
+
+  it('port-forward reaches a real TCP server the pod port forwards to', async () => {
+    const forward = await startKubectl(version, ['port-forward', 'pod/web-0', ':8080'], {
+      kubeconfig: api.kubeconfig.path,
+    });
+    try {
+      const line = await forward.waitForOutput(/Forwarding from 127\.0\.0\.1:(\d+) -> 8080/);
+      const localPort = Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(line)![1]);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = tcpConnect(localPort, '127.0.0.1', () => socket.write(`hello ${version}`));
+        let received = '';
+        socket.on('data', (chunk) => {
+          received += chunk.toString();
+        });
+        socket.on('end', () => resolve(received));
+        socket.on('error', reject);
+      });
+      expect(answer).toBe(`upstream got: hello ${version}`);
+    } finally {
+      await forward.stop();
+    }
+  });
+
+  it('port-forward to a port nothing listens on reports the error kubectl prints', async () => {
+    api.streams.runtime.setPortHandler('default', 'web-0', 9999, null);
+    const forward = await startKubectl(version, ['port-forward', 'pod/web-0', ':9999'], {
+      kubeconfig: api.kubeconfig.path,
+    });
+    try {
+      const line = await forward.waitForOutput(/Forwarding from 127\.0\.0\.1:(\d+) -> 9999/);
+      const localPort = Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(line)![1]);
+      await new Promise<void>((resolve) => {
+        const socket = tcpConnect(localPort, '127.0.0.1', () => socket.write('anyone?'));
+        socket.on('close', () => resolve());
+        socket.on('error', () => undefined);
+      });
+      await forward.waitForOutput(
+        /an error occurred forwarding \d+ -> 9999: error forwarding port 9999 to pod/,
+        {
+          stream: 'stderr',
+        },
+      );
+    } finally {
+      await forward.stop();
+    }
+  });
+});
