@@ -86,8 +86,10 @@ export class FileCaKeyStore implements CaKeyStore {
       let parsed: unknown;
       try {
         parsed = JSON.parse(await handle.readFile('utf8'));
-      } catch (cause) {
-        throw new RemotelerError('RMT_CA_KEY_STORE_CORRUPT', `${path} is not valid JSON`, { cause });
+      } catch {
+        // No cause: V8's JSON.parse message quotes the text around the error, which here could be
+        // part of a private key, and causes end up in logs.
+        throw new RemotelerError('RMT_CA_KEY_STORE_CORRUPT', `${path} is not valid JSON`);
       }
       return checkCaKeySet(parsed, kind);
     } finally {

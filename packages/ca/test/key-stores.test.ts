@@ -79,8 +79,12 @@ describe('FileCaKeyStore', () => {
     const directory = join(dir, 'ca');
     await mkdir(directory, { mode: 0o700 });
     const store = new FileCaKeyStore({ directory });
-    await writeFile(store.pathOf('user'), '{ not json', { mode: 0o600 });
-    await expectCode(() => store.load('user'), 'RMT_CA_KEY_STORE_CORRUPT');
+    await writeFile(store.pathOf('user'), '{ "privateKeyPem": "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMG', {
+      mode: 0o600,
+    });
+    const error = await expectCode(() => store.load('user'), 'RMT_CA_KEY_STORE_CORRUPT');
+    // Nothing of the file's content reaches the message or the cause (both can end up in logs).
+    expect(`${error.message} ${String(error.cause)}`).not.toContain('MIGHAgEA');
     await writeFile(store.pathOf('user'), JSON.stringify({ kind: 'user', keys: [] }), { mode: 0o600 });
     await expectCode(() => store.load('user'), 'RMT_CA_KEY_STORE_CORRUPT');
   });
@@ -127,5 +131,66 @@ describe('MemoryCaKeyStore', () => {
       () => X509CertificateAuthority.open({ kind: 'user', keyStore: store, clusterName: 'other' }),
       'RMT_CONFIG_INVALID',
     );
+  });
+});
+
+// The CaKeyStore contract, run against every implementation in this package. (A later etcd store
+// should run the same specs; they belong in @remoteler/core/testing once that suite exists.)
+describe.each([
+  ['MemoryCaKeyStore', () => new MemoryCaKeyStore()],
+  ['FileCaKeyStore', () => new FileCaKeyStore({ directory: join(dir, 'contract') })],
+] as const)('%s honours the CaKeyStore contract', (_name, makeStore) => {
+  async function sampleSet(kind: 'user' | 'host') {
+    const source = new MemoryCaKeyStore();
+    await X509CertificateAuthority.open({ kind, keyStore: source, clusterName: 'root.example.com' });
+    return (await source.load(kind))!;
+  }
+
+  it('loads nothing before the first save, then exactly what was saved', async () => {
+    const store = makeStore();
+    expect(await store.load('user')).toBeUndefined();
+    const set = await sampleSet('user');
+    await store.save(set);
+    expect(await store.load('user')).toEqual(set);
+    expect(await store.load('host')).toBeUndefined();
+  });
+
+  it('replaces the set of one kind without touching the other', async () => {
+    const store = makeStore();
+    const user = await sampleSet('user');
+    const host = await sampleSet('host');
+    await store.save(user);
+    await store.save(host);
+    const rotated = {
+      ...user,
+      phase: 'init' as const,
+      keys: [...user.keys, (await sampleSet('user')).keys[0]!],
+    };
+    await store.save(rotated);
+    expect(await store.load('user')).toEqual(rotated);
+    expect(await store.load('host')).toEqual(host);
+  });
+
+  it('is not affected by later changes to the object it was given', async () => {
+    const store = makeStore();
+    const set = structuredClone(await sampleSet('user')) as { clusterName: string };
+    await store.save(set as never);
+    set.clusterName = 'changed';
+    expect((await store.load('user'))?.clusterName).toBe('root.example.com');
+  });
+
+  it('refuses a set whose signing key it does not hold', async () => {
+    const store = makeStore();
+    const set = await sampleSet('user');
+    await expectCode(
+      () => store.save({ ...set, signingKeyId: 'user-0000000000000000' }),
+      'RMT_CA_KEY_STORE_CORRUPT',
+    );
+  });
+
+  it('closes more than once', async () => {
+    const store = makeStore();
+    await store.close();
+    await store.close();
   });
 });
