@@ -213,3 +213,91 @@ describe('decoding a certificate signed by the trusted user CA refuses', () => {
     await expectCode(() => authorities.user.decodeUserIdentity(der), 'RMT_CA_CERT_UNTRUSTED');
   });
 });
+
+async function hostKit() {
+  const authorities = await openAuthorities();
+  const record = (await authorities.store.load('host'))!.keys[0] as CaKeyRecord;
+  const caCertificate = new X509Certificate(record.certificatePem);
+  const builder = new CertificateBuilder({
+    signer: createCaSigner(record.algorithm, createPrivateKey(record.privateKeyPem)),
+    issuerNameDer: subjectNameDer(new Uint8Array(caCertificate.raw)),
+    authorityKeyId: keyIdentifier(
+      new Uint8Array(caCertificate.publicKey.export({ type: 'spki', format: 'der' })),
+    ),
+  });
+  const spki = new Uint8Array(
+    generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'der' }),
+  );
+  const host = { hostId: 'proxy-1', role: 'proxy' as const, clusterName: 'root.example.com' };
+  const hostExtension = encodeExtension(DEFAULT_HOST_EXTENSION_OID, false, encodeHostExtension(host));
+  const craft = (
+    options: { ou?: string; cn?: string; purposes?: string[]; extensions?: Uint8Array[] } = {},
+  ): Uint8Array =>
+    builder.build(
+      {
+        subjectNameDer: encodeName([
+          { oid: '2.5.4.10', value: 'root.example.com' },
+          { oid: '2.5.4.11', value: options.ou ?? 'usage:host' },
+          { oid: '2.5.4.3', value: options.cn ?? host.hostId },
+        ]),
+        spkiDer: spki,
+        notBefore: new Date(Date.now() - 60_000),
+        notAfter: new Date(Date.now() + HOUR),
+        extensions: options.extensions ?? [hostExtension],
+      },
+      [
+        encodeExtension('2.5.29.19', true, encodeBasicConstraints(false)),
+        encodeExtension(
+          '2.5.29.37',
+          false,
+          encodeExtendedKeyUsage(options.purposes ?? ['1.3.6.1.5.5.7.3.1', CLIENT_AUTH]),
+        ),
+        builder.authorityKeyIdentifierExtension,
+      ],
+    ).der;
+  return { craft, decode: (der: Uint8Array) => authorities.host.decodeHostIdentity(der), hostExtension };
+}
+
+describe('decoding a certificate signed by the trusted host CA refuses', () => {
+  it('nothing when the certificate is well formed (control case)', async () => {
+    const { craft, decode } = await hostKit();
+    expect(decode(craft()).host).toEqual({
+      hostId: 'proxy-1',
+      role: 'proxy',
+      clusterName: 'root.example.com',
+    });
+  });
+
+  it('a user marking, a missing purpose, or a user identity beside the host one', async () => {
+    const { craft, decode, hostExtension } = await hostKit();
+    await expectCode(() => decode(craft({ ou: 'usage:kube' })), 'RMT_CA_CERT_WRONG_USAGE');
+    await expectCode(() => decode(craft({ purposes: [CLIENT_AUTH] })), 'RMT_CA_CERT_WRONG_USAGE');
+    const userExtension = encodeExtension(
+      DEFAULT_IDENTITY_EXTENSION_OID,
+      false,
+      encodeIdentity(fullIdentity()),
+    );
+    await expectCode(
+      () => decode(craft({ extensions: [hostExtension, userExtension] })),
+      'RMT_CA_CERT_WRONG_USAGE',
+    );
+  });
+
+  it('a missing, duplicated, critical or inconsistent host extension', async () => {
+    const { craft, decode, hostExtension } = await hostKit();
+    await expectCode(() => decode(craft({ extensions: [] })), 'RMT_CA_IDENTITY_MISSING');
+    await expectCode(
+      () => decode(craft({ extensions: [hostExtension, hostExtension] })),
+      'RMT_CA_IDENTITY_DUPLICATED',
+    );
+    const critical = encodeExtension(
+      DEFAULT_HOST_EXTENSION_OID,
+      true,
+      encodeHostExtension({ hostId: 'proxy-1', role: 'proxy', clusterName: 'root.example.com' }),
+    );
+    await expectCode(() => decode(craft({ extensions: [critical] })), 'RMT_CA_IDENTITY_CRITICAL');
+    await expectCode(() => decode(craft({ cn: 'proxy-2' })), 'RMT_CA_IDENTITY_INCONSISTENT');
+    const garbage = encodeExtension(DEFAULT_HOST_EXTENSION_OID, false, Uint8Array.of(0x30, 0x00));
+    await expectCode(() => decode(craft({ extensions: [garbage] })), 'RMT_CA_IDENTITY_MALFORMED');
+  });
+});
