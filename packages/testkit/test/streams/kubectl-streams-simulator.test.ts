@@ -170,6 +170,30 @@ describe('transport choices', () => {
   );
 });
 
+describe('bad input through real kubectl', () => {
+  it.each(['1.27', '1.33'])(
+    'kubectl %s exec into an unknown container shows the BadRequest Status',
+    async (version) => {
+      const result = await runKubectl(version, ['exec', 'web-0', '-c', 'nope', '--', 'ls'], {
+        kubeconfig: admin.path,
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        'Error from server (BadRequest): container nope is not valid for pod web-0',
+      );
+    },
+  );
+
+  it('kubectl 1.27 execs over SPDY only (a POST upgrade)', async () => {
+    sim.clearRequests();
+    expect(
+      await runKubectl('1.27', ['exec', 'web-0', '--', 'true'], { kubeconfig: admin.path }),
+    ).toMatchObject({ code: 0 });
+    const upgrades = sim.requests.filter((request) => request.upgrade);
+    expect(upgrades.map((request) => [request.method, request.status])).toEqual([['POST', 101]]);
+  });
+});
+
 describe('@kubernetes/client-node', () => {
   it('exec over WebSocket delivers stdout, stderr and a Failure status with the exit code', async () => {
     const kc = new KubeConfig();

@@ -290,3 +290,60 @@ describe('port-forward', () => {
     await new Promise((resolve) => upstream.close(resolve));
   });
 });
+
+describe('session lifecycle', () => {
+  it('answers WebSocket pings with pongs, which the read deadline of kubectl depends on', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${harness.port}${execPath(['sleep', '5'])}`, [
+      'v5.channel.k8s.io',
+    ]);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const pong = new Promise<Buffer>((resolve) => ws.once('pong', resolve));
+    ws.ping(Buffer.from('are you there'));
+    expect((await pong).toString()).toBe('are you there');
+    ws.terminate();
+  });
+
+  it('close() ends every open session and refuses new ones with 503', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${harness.port}${execPath(['sleep', '3600'])}`, [
+      'v5.channel.k8s.io',
+    ]);
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const answer = await harness.upgrade(execPath(['cat'], ['stdin', 'stdout']), {
+      Upgrade: 'SPDY/3.1',
+      'X-Stream-Protocol-Version': 'v4.channel.k8s.io',
+    });
+    if (!answer.upgraded) throw new Error('not upgraded');
+    const client = new SpdyTestClient(answer.socket, answer.head);
+    await client.open({ streamtype: ['error'] });
+    const wsClosed = new Promise((resolve) => ws.once('close', resolve));
+    expect(harness.streams.openSessions).toBe(2);
+    harness.streams.close();
+    harness.streams.close();
+    await wsClosed;
+    await client.closed;
+    expect(harness.streams.openSessions).toBe(0);
+    const refused = await harness.upgrade(execPath(['ls']), {
+      Upgrade: 'SPDY/3.1',
+      'X-Stream-Protocol-Version': 'v4.channel.k8s.io',
+    });
+    expect(refused).toMatchObject({ upgraded: false, status: 503 });
+  });
+
+  it('attach joins the main process: resizes reach it and its output reaches every attached client', async () => {
+    const app = { namespace: 'default', pod: 'web-0', container: 'app' };
+    harness.streams.runtime.setMainProgram(app, async (context) => {
+      context.terminal.on((size) => void context.stdout.write(`resized to ${size.width}x${size.height}\n`));
+      for await (const chunk of context.stdin) await context.stdout.write(`main saw ${chunk.toString()}`);
+      return 0;
+    });
+    const path = '/api/v1/namespaces/default/pods/web-0/attach?container=app&stdin=true&stdout=true&tty=true';
+    const run = await wsExec(path, 'v5.channel.k8s.io', (ws) => {
+      ws.send(Buffer.concat([Buffer.from([4]), encodeTerminalSize({ width: 80, height: 24 })]));
+      ws.send(Buffer.from('\u0000typed\n'));
+      ws.send(encodeChannelClose(0));
+    });
+    expect(run.channels.get(1)?.toString()).toBe('resized to 80x24\nmain saw typed\n');
+    expect(JSON.parse(run.channels.get(3)!.toString())).toEqual({ metadata: {}, status: 'Success' });
+    expect(harness.streams.runtime.sessions.at(-1)).toMatchObject({ kind: 'attach', exitCode: 0 });
+  });
+});
