@@ -28,4 +28,5 @@ export {
   type RecordedRequest,
   type WaitForRequestOptions,
 } from './simulator.js';
-export type { PodStreamTarget } from './streams/index.js';
+// The exec / attach / port-forward layer (src/streams/, maintained with it): PodStreamServer, ContainerRuntime…
+export * from './streams/index.js';

@@ -34,7 +34,12 @@ import {
   startDualProtocolServer,
 } from './server/dual-protocol-server.js';
 import { ObjectStore } from './store/object-store.js';
-import { handlePodStreamUpgrade } from './streams/index.js';
+import {
+  type ContainerRuntime,
+  handlePodStreamUpgrade,
+  PodStreamServer,
+  type PodStreamServerOptions,
+} from './streams/index.js';
 
 /** Options for {@link KubeApiSimulator.start}. */
 export interface KubeApiSimulatorOptions {
@@ -54,6 +59,8 @@ export interface KubeApiSimulatorOptions {
   readonly historyLimit?: number;
   /** Largest accepted request body, in bytes. Default 3 MiB (the API server's limit). */
   readonly maxBodyBytes?: number;
+  /** Options of the exec/attach/port-forward layer and its fake container runtime. */
+  readonly streams?: PodStreamServerOptions;
 }
 
 /** One request as the simulator saw it, for assertions on who the API server saw. */
@@ -140,6 +147,8 @@ export class KubeApiSimulator {
   private readonly tracked = new Set<() => void>();
   private readonly cleanups: (() => Promise<void>)[] = [];
   private closing: Promise<void> | undefined;
+  /** The exec / attach / port-forward layer; one per simulator so that state is shared across sessions. */
+  readonly podStreams: PodStreamServer;
 
   private constructor(
     private readonly server: DualProtocolServer,
@@ -147,7 +156,9 @@ export class KubeApiSimulator {
     private readonly tokens: Map<string, TokenUser>,
     private readonly context: SimulatorContext & { registry: Registry },
     private readonly adminCredentials: CertificateAndKey,
+    podStreams: PodStreamServer,
   ) {
+    this.podStreams = podStreams;
     this.port = server.port;
     this.url = `https://127.0.0.1:${server.port}`;
     this.caPem = ca.certPem;
@@ -212,7 +223,14 @@ export class KubeApiSimulator {
       onUpgrade: (req, socket, head) => sim!.onUpgrade(req, socket, head),
     });
     (context as { serverAddress: string }).serverAddress = `127.0.0.1:${server.port}`;
-    sim = new KubeApiSimulator(server, ca, tokens, context, admin);
+    sim = new KubeApiSimulator(
+      server,
+      ca,
+      tokens,
+      context,
+      admin,
+      new PodStreamServer(options.streams ?? {}),
+    );
 
     registry.onNamespaceRemoved = (namespace) => {
       for (const t of RESOURCE_TYPES) {
@@ -259,6 +277,11 @@ export class KubeApiSimulator {
     const written = await writeKubeconfig({ server: this.url, caPem: this.caPem, ...options });
     if (!options.path) this.cleanups.push(written.cleanup);
     return written;
+  }
+
+  /** The fake containers behind exec/attach/port-forward: programs, files, port handlers, session records. */
+  get runtime(): ContainerRuntime {
+    return this.podStreams.runtime;
   }
 
   /** The admin client certificate (`kubernetes-admin`, `system:masters`), e.g. for a proxy's upstream credentials. */
@@ -398,6 +421,7 @@ export class KubeApiSimulator {
       this.tracked.clear();
       this.context.logs.endAll();
       this.context.store.stopAllWatches();
+      this.podStreams.close();
       await this.server.close();
       await Promise.all(this.cleanups.map((c) => c()));
     })();
@@ -601,13 +625,19 @@ export class KubeApiSimulator {
     }) as typeof socket.end;
     socket.once('close', () => recordStatus(0));
 
-    handlePodStreamUpgrade(req, socket, head, {
-      subresource: subresource as 'exec' | 'attach' | 'portforward',
-      namespace,
-      podName,
-      containers,
-      user: { name: identity.user.name, groups: identity.user.groups },
-    });
+    handlePodStreamUpgrade(
+      req,
+      socket,
+      head,
+      {
+        subresource: subresource as 'exec' | 'attach' | 'portforward',
+        namespace,
+        podName,
+        containers,
+        user: { name: identity.user.name, groups: identity.user.groups },
+      },
+      this.podStreams,
+    );
   }
 }
 

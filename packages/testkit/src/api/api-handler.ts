@@ -500,6 +500,8 @@ function watch(
     'content-type': 'application/json',
     'cache-control': 'no-cache, private',
   });
+  // Headers go out at once: a client awaits them before it reads a stream that may stay quiet.
+  (res as ServerResponse).flushHeaders?.();
   let headersSent = false;
   const render = (object: KubeObject) => {
     if (!table) return object;
@@ -725,6 +727,8 @@ function logs(
     'content-type': 'text/plain',
     'cache-control': 'no-cache, private',
   });
+  // Headers go out at once: a client awaits them before it reads a stream that may stay quiet.
+  (res as ServerResponse).flushHeaders?.();
   if (text) (res as ServerResponse).write(text);
   let ended = false;
   const end = () => {
