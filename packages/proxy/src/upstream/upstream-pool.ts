@@ -13,8 +13,6 @@ export interface ClusterDispatchers {
 
 /** Options for {@link UpstreamPool}. */
 export interface UpstreamPoolOptions extends ResolveUpstreamOptions {
-  /** Offer HTTP/2 to API servers (ALPN); many watches then share one connection. Default true. */
-  readonly allowH2?: boolean;
   /** Idle keep-alive time of upstream connections, in ms. Default 30 000. */
   readonly keepAliveTimeoutMs?: number;
 }
@@ -83,7 +81,11 @@ export class UpstreamPool {
     const upstream = await resolveUpstream(cluster.upstream, this.#options);
     if (this.#closed) throw new Error('upstream pool closed');
     const connect = { ...upstream.tls, rejectUnauthorized: true, minVersion: 'TLSv1.2' as const };
-    const allowH2 = this.#options.allowH2 ?? true;
+    // HTTP/2 upstream stays off: undici 7's HTTP/2 client joins repeated request headers into one
+    // field ("a, b"; only `cookie` is kept apart), and the API server reads every Impersonate-Group
+    // field line as one group name (k8s-protocols §10.1), so two groups would become one bogus
+    // group. HTTP/1.1 sends one line per value. Watches then need one connection each.
+    const allowH2 = false;
     const keepAliveTimeout = this.#options.keepAliveTimeoutMs ?? 30_000;
     return {
       upstream,

@@ -1,0 +1,204 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  KubeApiSimulator,
+  type KubectlRunOptions,
+  runKubectl,
+  startKubectl,
+  type WrittenKubeconfig,
+  writeKubeconfig,
+} from '@remoteler/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProxy, MemoryClusterRegistry, type RemotelerProxy } from '../src/index.js';
+import { EVERYTHING, role, roleAccess } from './support/roles.js';
+import { createTestPki, type TestPki } from './support/test-pki.js';
+
+// Real kubectl binaries -> Remoteler Proxy (mTLS, user certificate from @remoteler/ca) -> the
+// testkit API server simulator, which authenticates the Proxy by its own token and records who
+// each request was impersonated as.
+
+const PROXY_TOKEN = 'remoteler-proxy-token';
+let pki: TestPki;
+let sim: KubeApiSimulator;
+let proxy: RemotelerProxy;
+let dir: string;
+let prefixed: WrittenKubeconfig;
+let pinnedOnly: WrittenKubeconfig;
+
+beforeAll(async () => {
+  pki = await createTestPki();
+  sim = await KubeApiSimulator.start({ seed: true, tokens: { [PROXY_TOKEN]: { name: 'remoteler-proxy' } } });
+  // The Proxy may impersonate; alice's group `developers` may edit. Nothing else.
+  sim.createObject({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'remoteler-impersonator' },
+    rules: [{ apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] }],
+  });
+  for (const [name, roleRef, subject] of [
+    ['remoteler-proxy-impersonates', 'remoteler-impersonator', { kind: 'User', name: 'remoteler-proxy' }],
+    ['developers-edit', 'edit', { kind: 'Group', name: 'developers' }],
+  ] as const)
+    sim.createObject({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleRef },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', ...subject }],
+    });
+  proxy = createProxy({
+    tls: { cert: pki.server.cert, key: pki.server.key, userCaBundle: pki.userCa.trustBundlePem() },
+    identityDecoder: pki.decoder,
+    access: roleAccess(() => [
+      role('developer', {
+        kubernetes_labels: { env: 'dev' },
+        kubernetes_users: ['alice'],
+        kubernetes_groups: ['developers'],
+        kubernetes_resources: EVERYTHING,
+      }),
+    ]),
+    clusters: new MemoryClusterRegistry([
+      {
+        name: 'dev',
+        labels: { env: 'dev' },
+        upstream: { kind: 'token', server: sim.url, token: PROXY_TOKEN, ca: sim.caPem },
+      },
+    ]),
+    closeTimeoutMs: 2_000,
+  });
+  const { port } = await proxy.listen();
+  dir = await mkdtemp(join(pki.dir, 'e2e-'));
+  const alice = await pki.user('alice', { pin: 'dev' });
+  const clientCertificate = { certPem: alice.cert, keyPem: alice.key };
+  // What `remoteler kube login` writes: the server URL carries the cluster prefix.
+  prefixed = await writeKubeconfig({
+    server: `https://127.0.0.1:${port}/k8s/dev`,
+    caPem: pki.proxyTrust,
+    clientCertificate,
+    path: join(dir, 'prefixed'),
+  });
+  pinnedOnly = await writeKubeconfig({
+    server: `https://127.0.0.1:${port}`,
+    caPem: pki.proxyTrust,
+    clientCertificate,
+    path: join(dir, 'pinned'),
+  });
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await sim?.close();
+  await pki?.dispose();
+});
+
+function expectImpersonatedAlice(request: {
+  user?: { name: string; groups?: readonly string[] };
+  authenticatedUser?: { name: string };
+}) {
+  expect(request.authenticatedUser?.name).toBe('remoteler-proxy');
+  expect(request.user?.name).toBe('alice');
+  expect([...(request.user?.groups ?? [])].sort()).toEqual(['developers', 'system:authenticated']);
+}
+
+describe.each(['1.27', '1.30', '1.33'])('kubectl %s through the Proxy', (version) => {
+  const ns = `proxy-${version.replace('.', '-')}`;
+  let cacheDir: string;
+  const options = (kubeconfig: WrittenKubeconfig = prefixed): KubectlRunOptions => ({
+    kubeconfig: kubeconfig.path,
+    cacheDir,
+    timeoutMs: 30_000,
+  });
+  const kubectl = (args: string[], kubeconfig?: WrittenKubeconfig) =>
+    runKubectl(version, args, options(kubeconfig));
+  // kubectl 1.27 validates apply against the protobuf /openapi/v2 the simulator does not serve.
+  const validate = version === '1.27' ? ['--validate=false'] : [];
+
+  beforeAll(async () => {
+    cacheDir = await mkdtemp(join(dir, `cache-${version}-`));
+    sim.createObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    sim.createObject({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web-0', namespace: ns, labels: { app: 'web' } },
+      spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] },
+    });
+  });
+
+  afterAll(async () => {
+    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  it('get prints the server-side Table, and the API server saw alice impersonated by the Proxy', async () => {
+    sim.clearRequests();
+    const result = await kubectl(['get', 'pods', '-n', ns]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n/);
+    expect(result.stdout).toMatch(/web-0\s+1\/1\s+Running/);
+    const list = sim.requests.find((r) => r.path === `/api/v1/namespaces/${ns}/pods`);
+    expect(list).toBeDefined();
+    for (const request of sim.requests) expectImpersonatedAlice(request);
+  });
+
+  it('get --raw /api reaches the pinned cluster although kubectl drops the server path', async () => {
+    sim.clearRequests();
+    const result = await kubectl(['get', '--raw', '/api'], prefixed);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
+    const direct = await kubectl(['get', '--raw', '/api/v1/namespaces'], pinnedOnly);
+    expect(direct.code).toBe(0);
+    expect(JSON.parse(direct.stdout).kind).toBe('NamespaceList');
+    expect(sim.requests.map((r) => r.path)).toEqual(['/api', '/api/v1/namespaces']);
+    for (const request of sim.requests) expectImpersonatedAlice(request);
+  });
+
+  it('get -w prints an object created after the watch started', async () => {
+    const watch = await startKubectl(version, ['get', 'pods', '-n', ns, '-w'], options());
+    try {
+      await watch.waitForOutput('web-0');
+      const watching = await sim.waitForRequest(
+        (r) => r.verb === 'watch' && r.path === `/api/v1/namespaces/${ns}/pods`,
+      );
+      expectImpersonatedAlice(watching);
+      sim.createObject({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'late-1', namespace: ns },
+        spec: { containers: [{ name: 'app', image: 'busybox:1.36' }] },
+      });
+      await watch.waitForOutput(/late-1\s+1\/1\s+Running/);
+    } finally {
+      await watch.stop();
+    }
+  });
+
+  it('apply creates and then configures a ConfigMap, and delete removes it', async () => {
+    const file = join(dir, `cm-${version}.yaml`);
+    const manifest = (value: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\n  namespace: ${ns}\ndata:\n  mode: ${value}\n`;
+    await writeFile(file, manifest('one'));
+    const created = await kubectl(['apply', ...validate, '-f', file]);
+    expect(created.stderr).toBe('');
+    expect(created.stdout.trim()).toBe('configmap/app-config created');
+    await writeFile(file, manifest('two'));
+    const configured = await kubectl(['apply', ...validate, '-f', file]);
+    expect(configured.stdout.trim()).toBe('configmap/app-config configured');
+    expect(sim.getObject('v1', 'ConfigMap', 'app-config', ns)?.data).toEqual({ mode: 'two' });
+    sim.clearRequests();
+    const deleted = await kubectl(['delete', 'configmap', 'app-config', '-n', ns]);
+    expect(deleted.stdout.trim()).toBe('configmap "app-config" deleted');
+    expect(sim.getObject('v1', 'ConfigMap', 'app-config', ns)).toBeUndefined();
+    const deletion = sim.requests.find((r) => r.method === 'DELETE');
+    expect(deletion).toBeDefined();
+    expectImpersonatedAlice(deletion!);
+  });
+
+  it('--as for a user the roles do not allow is refused by the Proxy before the API server', async () => {
+    sim.clearRequests();
+    const result = await kubectl(['get', 'pods', '-n', ns, '--as', 'system:admin']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Error from server (Forbidden)');
+    expect(result.stderr).toContain('RMT_POLICY_IMPERSONATION_DENIED');
+    expect(sim.requests).toHaveLength(0);
+  });
+});
