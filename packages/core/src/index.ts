@@ -112,6 +112,7 @@ export * from './memory/index.js';
 export * from './types/audit-event.js';
 export * from './types/kube-cluster.js';
 export * from './types/lock.js';
+export * from './types/parse-resources.js';
 export * from './types/recording.js';
 export * from './types/resource.js';
 export * from './types/user.js';

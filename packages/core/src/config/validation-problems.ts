@@ -10,19 +10,32 @@ export interface ValidationProblem {
   readonly message: string;
 }
 
-/** Renders a schema issue path the way an admin reads YAML: `spec.allow.kubernetes_groups[1]`. */
+/**
+ * Renders a schema issue path the way an admin reads YAML: `spec.allow.kubernetes_groups[1]`.
+ * Keys that are not plain identifiers (label keys such as `app.kubernetes.io/name`) are quoted:
+ * `metadata.labels["app.kubernetes.io/name"]`.
+ */
 export function formatIssuePath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;
-    else out += out === '' ? String(segment) : `.${String(segment)}`;
+    else if (typeof segment === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(segment))
+      out += out === '' ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(String(segment))}]`;
   }
   return out;
 }
 
-/** Every problem a zod error holds, in schema order. */
+/**
+ * Every problem a zod error holds, in schema order. An unknown field (usually a typo) is reported
+ * at its own path, e.g. `metadata.colour: unknown field`.
+ */
 export function problemsFromZodError(error: z.ZodError): ValidationProblem[] {
-  return error.issues.map((issue) => ({ path: formatIssuePath(issue.path), message: issue.message }));
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: formatIssuePath([...issue.path, key]), message: 'unknown field' }))
+      : [{ path: formatIssuePath(issue.path), message: issue.message }],
+  );
 }
 
 /** Options for {@link parseWithSchema}. */

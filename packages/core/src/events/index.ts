@@ -1,4 +1,4 @@
-export type { AuditSinkEvents, StoreEvents } from './store-events.js';
+export type { StoreEvents } from './store-events.js';
 export {
   createEventBus,
   type EventBusOptions,

@@ -7,10 +7,3 @@ export interface StoreEvents {
   /** A watch listener threw while handling a change. */
   'watch-listener-error': { readonly kind: string; readonly error: unknown };
 }
-
-/** Events an audit sink reports on its bus. */
-export interface AuditSinkEvents {
-  [event: string]: unknown;
-  /** An event was persisted (telemetry; never a substitute for `emit()`'s promise). */
-  emitted: { readonly id: string; readonly type: string };
-}

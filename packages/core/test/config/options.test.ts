@@ -27,7 +27,7 @@ describe('options validation', () => {
     expect(RemotelerError.hasCode(error, 'RMT_CONFIG_INVALID')).toBe(true);
     const problems = (error as RemotelerError).details?.problems as Array<{ path: string }>;
     expect(problems.map((problem) => problem.path).sort()).toEqual(
-      ['', 'hosts[1]', 'port', 'tls.certFile'].sort(),
+      ['extra', 'hosts[1]', 'port', 'tls.certFile'].sort(),
     );
     expect((error as RemotelerError).message).toMatch(/^Proxy options is invalid: /);
   });
@@ -37,6 +37,9 @@ describe('options validation', () => {
       'spec.allow.kubernetes_groups[1]',
     );
     expect(formatIssuePath([])).toBe('');
+    expect(formatIssuePath(['metadata', 'labels', 'app.kubernetes.io/name'])).toBe(
+      'metadata.labels["app.kubernetes.io/name"]',
+    );
   });
 
   it('leaves class instances unfrozen (clocks, stores, buffers)', () => {

@@ -39,7 +39,7 @@ describe('user resources', () => {
       }),
     );
     expect(found.map((problem) => problem.path).sort()).toEqual(
-      ['version', 'metadata.name', 'metadata', 'spec.type', 'spec.roles[1]', 'spec.created_at'].sort(),
+      ['version', 'metadata.name', 'metadata.colour', 'spec.type', 'spec.roles[1]', 'spec.created_at'].sort(),
     );
   });
 });
@@ -101,8 +101,8 @@ describe('kube_cluster resources', () => {
             insecure_skip_tls_verify: true,
           }),
         ),
-      )[0]?.path,
-    ).toBe('spec.upstream');
+      )[0],
+    ).toEqual({ path: 'spec.upstream.insecure_skip_tls_verify', message: 'unknown field' });
   });
 
   it('refuse names that cannot be a route segment', () => {
