@@ -15,6 +15,11 @@ import { ContainerRuntime, type ContainerRuntimeOptions } from './runtime/contai
 import { acceptSpdyUpgrade, negotiateSpdyProtocol, serveSpdyExec } from './spdy-exec.js';
 import { parseStreamRequest } from './stream-request.js';
 import { serveWebSocketExec } from './websocket-exec.js';
+import {
+  parsePortsQuery,
+  serveWebSocketPortForward,
+  WEBSOCKET_PORT_FORWARD_PROTOCOLS,
+} from './websocket-port-forward.js';
 import { webSocketByteStream } from './websocket-tunnel.js';
 
 /**
@@ -173,10 +178,36 @@ export class PodStreamServer {
       untrack = this.#track(servePortForward(socket, head, target, this.runtime, () => untrack()));
       return;
     }
-    // Only the SPDY tunnel is served over WebSocket; the older pure-WebSocket port-forward (§7.4) is
-    // not, and is refused as a kubelet refuses unknown subprotocols.
-    if (!(offeredSubprotocols(req) ?? []).includes(PORT_FORWARD_TUNNEL_PROTOCOL)) {
-      writeRawResponse(socket, 403);
+    const offered = offeredSubprotocols(req);
+    if (!offered?.includes(PORT_FORWARD_TUNNEL_PROTOCOL)) {
+      // The older channel-based WebSocket port-forward (§7.4), as the kubelet serves it.
+      const chosen =
+        offered === undefined
+          ? ''
+          : offered.find((protocol) => WEBSOCKET_PORT_FORWARD_PROTOCOLS.includes(protocol));
+      if (chosen === undefined) {
+        writeRawResponse(socket, 403);
+        return;
+      }
+      const ports = parsePortsQuery(req.url);
+      if (!ports) {
+        writeStatusResponse(
+          socket,
+          failureStatus(400, 'query parameter "port" is required and must be 1-65535'),
+        );
+        return;
+      }
+      this.#handshake(req, socket, head, chosen, (ws) => {
+        const untrack = this.#track(() => ws.terminate());
+        ws.on('close', untrack);
+        serveWebSocketPortForward(
+          ws,
+          channelProtocolInfo(chosen || ChannelProtocol.V4)!,
+          ports,
+          target,
+          this.runtime,
+        );
+      });
       return;
     }
     this.#handshake(req, socket, head, PORT_FORWARD_TUNNEL_PROTOCOL, (ws) => {

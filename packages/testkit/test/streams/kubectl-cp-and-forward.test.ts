@@ -2,8 +2,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { KubeConfig, PortForward } from '@kubernetes/client-node';
 import { runKubectl, startKubectl } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type WebSocket from 'ws';
 import { type StreamApiServer, startStreamApiServer } from './support/stream-api-server.js';
 
 // kubectl cp and forwarding to a real local TCP server need the container runtime to outlive one
@@ -119,5 +122,31 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s', (version) => {
     } finally {
       await forward.stop();
     }
+  });
+});
+
+describe('@kubernetes/client-node', () => {
+  it('PortForward (the channel-based WebSocket protocol) reaches the real TCP server', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(api.kubeconfig.path);
+    const output = new PassThrough();
+    let received = '';
+    output.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+    });
+    const input = new PassThrough();
+    // Without retries (the default) portForward resolves with the WebSocket itself.
+    const ws = (await new PortForward(kc).portForward(
+      'default',
+      'web-0',
+      [8080],
+      output,
+      null,
+      input,
+    )) as WebSocket;
+    const closed = new Promise((resolve) => ws.once('close', resolve));
+    input.write('from client-node');
+    await closed;
+    expect(received).toBe('upstream got: from client-node');
   });
 });

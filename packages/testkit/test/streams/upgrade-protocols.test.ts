@@ -347,3 +347,49 @@ describe('session lifecycle', () => {
     expect(harness.streams.runtime.sessions.at(-1)).toMatchObject({ kind: 'attach', exitCode: 0 });
   });
 });
+
+describe('channel-based WebSocket port-forward (not used by kubectl; client libraries use it)', () => {
+  it('opens each channel with the port as uint16 little-endian, then echoes on the data channel', async () => {
+    const run = await wsExec(
+      '/api/v1/namespaces/default/pods/web-0/portforward?ports=8080',
+      'v4.channel.k8s.io',
+      (ws) => {
+        ws.on('message', (data: Buffer) => {
+          if (data.includes('echo me')) ws.close(1000);
+        });
+        ws.send(Buffer.from('\u0000echo me'));
+      },
+    );
+    expect(run.channels.get(0)).toEqual(Buffer.concat([Buffer.from([0x90, 0x1f]), Buffer.from('echo me')]));
+    expect(run.channels.get(1)).toEqual(Buffer.from([0x90, 0x1f]));
+  });
+
+  it('refuses unknown subprotocols with 403 and a missing ports query with 400', async () => {
+    const headers = (protocol: string) => ({
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+      'Sec-WebSocket-Version': '13',
+      'Sec-WebSocket-Protocol': protocol,
+    });
+    expect(
+      await harness.upgrade(
+        '/api/v1/namespaces/default/pods/web-0/portforward?ports=80',
+        headers('v5.channel.k8s.io'),
+        'GET',
+      ),
+    ).toMatchObject({
+      upgraded: false,
+      status: 403,
+    });
+    expect(
+      await harness.upgrade(
+        '/api/v1/namespaces/default/pods/web-0/portforward',
+        headers('v4.channel.k8s.io'),
+        'GET',
+      ),
+    ).toMatchObject({
+      upgraded: false,
+      status: 400,
+    });
+  });
+});
