@@ -42,8 +42,13 @@ async function issueHost(authorities: Awaited<ReturnType<typeof openAuthorities>
 }
 
 describe.each<CaKeyAlgorithm>(['ecdsa-p256', 'ed25519', 'rsa-2048'])('a %s CA', (algorithm) => {
+  // One CA pair per algorithm: RSA key generation is slow on a loaded 2-core machine.
+  let authorities: Awaited<ReturnType<typeof openAuthorities>>;
+  beforeAll(async () => {
+    authorities = await openAuthorities({ algorithm });
+  });
+
   it('issues user certificates that node:crypto and `openssl verify -x509_strict` accept', async () => {
-    const authorities = await openAuthorities({ algorithm });
     const issued = await issueUser(authorities);
     const ca = new X509Certificate(authorities.user.trustBundlePem());
     const cert = new X509Certificate(issued.certificatePem);
@@ -59,7 +64,6 @@ describe.each<CaKeyAlgorithm>(['ecdsa-p256', 'ed25519', 'rsa-2048'])('a %s CA', 
   });
 
   it('issues host certificates valid for TLS server and client use with their SANs', async () => {
-    const authorities = await openAuthorities({ algorithm });
     const issued = await issueHost(authorities);
     for (const purpose of ['sslserver', 'sslclient']) {
       const result = await opensslVerify(dir, authorities.host.trustBundlePem(), issued.certificatePem, [
