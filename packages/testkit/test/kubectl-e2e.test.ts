@@ -263,8 +263,14 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s against the simulator', (ver
   });
 
   it('auth can-i answers yes and no from RBAC, and --list shows the rules', async () => {
+    sim.clearRequests();
     const yes = await runKubectl(version, ['auth', 'can-i', 'list', 'pods', '-n', ns], as(viewer));
     expect(yes).toMatchObject({ code: 0, stdout: 'yes\n' });
+    // kubectl 1.32+ send the review as protobuf (k8s-protocols §9.1); the JSON answer is accepted.
+    const review = await sim.waitForRequest((r) => r.path.endsWith('/selfsubjectaccessreviews'));
+    expect(review.headers['content-type']).toBe(
+      version === '1.33' ? 'application/vnd.kubernetes.protobuf' : 'application/json',
+    );
     const no = await runKubectl(version, ['auth', 'can-i', 'delete', 'pods', '-n', ns], as(viewer));
     expect(no.code).toBe(1);
     expect(no.stdout).toBe('no\n');
@@ -305,6 +311,25 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s against the simulator', (ver
     expect(whoami.stdout).toMatch(/Username\s+alice/);
   });
 
+  it('create namespace/configmap work, including the protobuf bodies of 1.32+ typed clients', async () => {
+    sim.clearRequests();
+    const namespace = await kubectl(['create', 'namespace', `${ns}-extra`]);
+    expect(namespace.stdout.trim()).toBe(`namespace/${ns}-extra created`);
+    const cm = await kubectl(['create', 'configmap', 'from-literal', '-n', ns, '--from-literal=k=v']);
+    expect(cm.stdout.trim()).toBe('configmap/from-literal created');
+    expect(sim.getObject('v1', 'ConfigMap', 'from-literal', ns)?.data).toEqual({ k: 'v' });
+    const post = await sim.waitForRequest((r) => r.method === 'POST' && r.path === '/api/v1/namespaces');
+    const protobuf = post.headers['content-type'] === 'application/vnd.kubernetes.protobuf';
+    expect(protobuf).toBe(version === '1.33');
+  });
+
+  it('prints the Table columns of deployments, services and nodes', async () => {
+    const result = await kubectl(['get', 'deploy,svc,nodes', '-n', 'default']);
+    expect(result.stdout).toMatch(/deployment\.apps\/web\s+2\/2\s+2\s+2\s+\d+s/);
+    expect(result.stdout).toMatch(/service\/web\s+ClusterIP\s+10\.96\.\d+\.\d+\s+<none>\s+80\/TCP/);
+    expect(result.stdout).toMatch(/node\/sim-node-1\s+Ready\s+control-plane/);
+  });
+
   it('--as is refused with 403 when the caller may not impersonate that user', async () => {
     const other = await runKubectl(version, ['get', 'pods', '-n', ns, '--as', 'bob'], as(impersonator));
     expect(other.code).toBe(1);
@@ -314,5 +339,19 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s against the simulator', (ver
     const notAllowed = await runKubectl(version, ['get', 'pods', '-n', ns, '--as', 'alice'], as(viewer));
     expect(notAllowed.code).toBe(1);
     expect(notAllowed.stderr).toContain('User "vera" cannot impersonate resource "users"');
+  });
+});
+
+// kubectl 1.27/1.28 read `explain` from the protobuf /openapi/v2 only (k8s-protocols §1.5), which the
+// simulator does not serve; 1.29+ read the OpenAPI v3 documents it does serve.
+describe.each(['1.30', '1.33'])('kubectl %s explain', (version) => {
+  it('prints field documentation from the OpenAPI v3 schemas', async () => {
+    const result = await runKubectl(version, ['explain', 'pods.spec.containers'], {
+      kubeconfig: admin.path,
+      timeoutMs: 30_000,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/FIELD:\s+containers <\[\]Container>/);
+    expect(result.stdout).toMatch(/name\s+<string> -required-/);
   });
 });

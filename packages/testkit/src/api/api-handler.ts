@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import { decodeBody, mediaType, readBody } from '../http/body.js';
 import { failure, type KubeStatus, qualified, StatusError, statusErrors } from '../http/status.js';
-import { decodeProtobufReview, ProtobufDecodeError } from '../proto/review-decoder.js';
+import { decodeProtobufObject, PROTOBUF_KINDS, ProtobufDecodeError } from '../proto/protobuf-decoder.js';
 import type { AnyRequest, AnyResponse } from '../server/dual-protocol-server.js';
 import type { RequestContext, SimulatorContext } from '../simulator.js';
 import { ResourceVersionTooOldError } from '../store/object-store.js';
@@ -223,22 +223,19 @@ function patchType(contentType: string, t: ResourceType): PatchType {
   return type;
 }
 
-async function body(
-  sim: SimulatorContext,
-  req: AnyRequest,
-  t: ResourceType,
-  allowProtobuf: boolean,
-): Promise<unknown> {
+async function body(sim: SimulatorContext, req: AnyRequest, t: ResourceType): Promise<unknown> {
   const raw = await readBody(req, sim.maxBodyBytes);
   const type = mediaType(req.headers['content-type'] as string | undefined) || 'application/json';
   if (type === 'application/vnd.kubernetes.protobuf') {
-    if (!allowProtobuf) {
+    // A real API server decodes protobuf for every built-in kind; the simulator knows the few that
+    // kubectl 1.32+ typed clients send in tests (reviews, create namespace/configmap/secret/sa).
+    if (!PROTOBUF_KINDS.has(t.kind)) {
       throw statusErrors.unsupportedMediaType(
-        `the simulator decodes protobuf only for review requests; send ${t.resource} as application/json`,
+        `the simulator decodes protobuf bodies only for ${[...PROTOBUF_KINDS].join(', ')}; send ${t.resource} as application/json`,
       );
     }
     try {
-      return decodeProtobufReview(raw);
+      return decodeProtobufObject(raw);
     } catch (error) {
       if (error instanceof ProtobufDecodeError) throw statusErrors.badRequest(error.message);
       throw error;
@@ -320,7 +317,7 @@ async function resource(
 
   if (!t.stored) {
     if (req.method !== 'POST') throw statusErrors.methodNotAllowed();
-    const review = await body(sim, req, t, true);
+    const review = await body(sim, req, t);
     return send(res, ctx, 201, handleReview(sim, ctx.user, t, review), 'application/json', info.verb);
   }
 
@@ -335,7 +332,7 @@ async function resource(
       return watch(sim, ctx, req, res, t, info);
     case 'create': {
       if (t.namespaced && !info.namespace) throw statusErrors.methodNotAllowed();
-      const object = await body(sim, req, t, false);
+      const object = await body(sim, req, t);
       const created = reg.create(t, ns, object, {
         dryRun: dryRun(q),
         ...(fieldManager ? { fieldManager } : {}),
@@ -343,7 +340,7 @@ async function resource(
       return respondObject(res, ctx, req, t, 201, created, info.verb);
     }
     case 'update': {
-      const object = await body(sim, req, t, false);
+      const object = await body(sim, req, t);
       return respondObject(
         res,
         ctx,
@@ -359,7 +356,7 @@ async function resource(
     }
     case 'patch': {
       const type = patchType(mediaType(req.headers['content-type'] as string | undefined), t);
-      const patch = await body(sim, req, t, false);
+      const patch = await body(sim, req, t);
       const force = q.get('force');
       if (force !== null && type !== 'apply')
         throw statusErrors.badRequest('force: Forbidden: may not be specified for non-apply patch');
@@ -601,7 +598,7 @@ async function subresource(
       return logs(sim, ctx, res, ns, name);
     case 'status': {
       if (info.verb === 'get') return respondObject(res, ctx, req, t, 200, reg.get(t, ns, name), info.verb);
-      const object = await body(sim, req, t, false);
+      const object = await body(sim, req, t);
       if (info.verb === 'update') {
         return respondObject(
           res,
@@ -650,7 +647,7 @@ async function subresource(
         },
       });
       if (info.verb === 'get') return send(res, ctx, 200, scale(current), 'application/json', info.verb);
-      const input = (await body(sim, req, t, false)) as any;
+      const input = (await body(sim, req, t)) as any;
       let replicas: unknown;
       if (info.verb === 'update') replicas = input?.spec?.replicas;
       else if (info.verb === 'patch') {

@@ -2,8 +2,9 @@ import protobuf from 'protobufjs/minimal.js';
 
 // kubectl 1.32+ sends typed-client bodies as protobuf (k8s-protocols §9.1): the magic `k8s\0`, then
 // a runtime.Unknown {1 typeMeta {1 apiVersion, 2 kind}, 2 raw, 3 contentEncoding, 4 contentType}
-// whose `raw` is the object's own message. Only the review kinds kubectl sends are decoded; the
-// simulator answers them in JSON, which kubectl accepts.
+// whose `raw` is the object's own message. Decoded here: the review kinds (can-i, whoami) and the
+// simple kinds of `kubectl create namespace|configmap|secret|serviceaccount`; the simulator
+// answers in JSON, which kubectl accepts. Field numbers from k8s.io/api generated.proto.
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
@@ -52,16 +53,54 @@ function compact(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== ''));
 }
 
-function objectMeta(f: Fields): Record<string, unknown> {
-  // ObjectMeta: 1 name, 2 generateName, 3 namespace. Reviews carry an empty one.
-  return compact({ name: str(f, 1), generateName: str(f, 2), namespace: str(f, 3) });
+/** map<string, string|bytes> entries: {1 key, 2 value}. */
+function stringMap(f: Fields, n: number, asBase64 = false): Record<string, string> | undefined {
+  const entries = (f.get(n) ?? []).filter((v): v is Uint8Array => v instanceof Uint8Array).map(fields);
+  if (entries.length === 0) return undefined;
+  return Object.fromEntries(
+    entries.map((e) => {
+      const value = e.get(2)?.[0];
+      const bytes = value instanceof Uint8Array ? Buffer.from(value) : Buffer.alloc(0);
+      return [str(e, 1) ?? '', asBase64 ? bytes.toString('base64') : bytes.toString('utf8')];
+    }),
+  );
 }
 
+function objectMeta(f: Fields): Record<string, unknown> {
+  // ObjectMeta: 1 name, 2 generateName, 3 namespace, 11 labels, 12 annotations, 14 finalizers.
+  const finalizers = (f.get(14) ?? []).map(text);
+  return compact({
+    name: str(f, 1),
+    generateName: str(f, 2),
+    namespace: str(f, 3),
+    labels: stringMap(f, 11),
+    annotations: stringMap(f, 12),
+    finalizers: finalizers.length ? finalizers : undefined,
+  });
+}
+
+function bool(f: Fields, n: number): boolean | undefined {
+  const v = f.get(n)?.[0];
+  return typeof v === 'number' ? v !== 0 : undefined;
+}
+
+/** The kinds {@link decodeProtobufObject} understands. */
+export const PROTOBUF_KINDS: ReadonlySet<string> = new Set([
+  'SelfSubjectAccessReview',
+  'SelfSubjectRulesReview',
+  'SelfSubjectReview',
+  'Namespace',
+  'ConfigMap',
+  'Secret',
+  'ServiceAccount',
+]);
+
 /**
- * Decodes a `k8s\0`-enveloped SelfSubjectAccessReview, SelfSubjectRulesReview or
- * SelfSubjectReview into its JSON form.
+ * Decodes a `k8s\0`-enveloped object of one of {@link PROTOBUF_KINDS} into its JSON form.
+ *
+ * @throws ProtobufDecodeError for anything else; the caller answers 415.
  */
-export function decodeProtobufReview(body: Buffer): Record<string, unknown> {
+export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) {
     throw new ProtobufDecodeError('provided object is not a protobuf message: missing the k8s\\0 prefix');
   }
@@ -70,7 +109,7 @@ export function decodeProtobufReview(body: Buffer): Record<string, unknown> {
   const apiVersion = str(typeMeta, 1) ?? '';
   const kind = str(typeMeta, 2) ?? '';
   const raw = unknown.get(2)?.[0];
-  const message = raw instanceof Uint8Array ? fields(raw) : new Map();
+  const message: Fields = raw instanceof Uint8Array ? fields(raw) : new Map();
   const metadata = objectMeta(sub(message, 1));
   switch (kind) {
     case 'SelfSubjectAccessReview': {
@@ -101,9 +140,47 @@ export function decodeProtobufReview(body: Buffer): Record<string, unknown> {
       return { kind, apiVersion, metadata, spec: compact({ namespace: str(sub(message, 2), 1) }) };
     case 'SelfSubjectReview':
       return { kind, apiVersion, metadata, status: { userInfo: {} } };
+    case 'Namespace': {
+      const finalizers = (sub(message, 2).get(1) ?? []).map(text);
+      return { kind, apiVersion, metadata, ...(finalizers.length ? { spec: { finalizers } } : {}) };
+    }
+    case 'ConfigMap':
+      // 2 data, 3 binaryData, 4 immutable
+      return compact({
+        kind,
+        apiVersion,
+        metadata,
+        data: stringMap(message, 2),
+        binaryData: stringMap(message, 3, true),
+        immutable: bool(message, 4),
+      });
+    case 'Secret':
+      // 2 data (bytes), 3 type, 4 stringData, 5 immutable
+      return compact({
+        kind,
+        apiVersion,
+        metadata,
+        data: stringMap(message, 2, true),
+        type: str(message, 3),
+        stringData: stringMap(message, 4),
+        immutable: bool(message, 5),
+      });
+    case 'ServiceAccount':
+      // 2 secrets, 3 imagePullSecrets (LocalObjectReference {1 name}), 4 automountServiceAccountToken
+      return compact({
+        kind,
+        apiVersion,
+        metadata,
+        imagePullSecrets: (message.get(3) ?? []).length
+          ? (message.get(3) ?? []).map((v) => ({
+              name: v instanceof Uint8Array ? (str(fields(v), 1) ?? '') : '',
+            }))
+          : undefined,
+        automountServiceAccountToken: bool(message, 4),
+      });
     default:
       throw new ProtobufDecodeError(
-        `the simulator decodes protobuf only for review kinds, not ${kind || 'an unknown kind'}`,
+        `the simulator cannot decode a protobuf ${kind || 'object of unknown kind'}`,
       );
   }
 }
