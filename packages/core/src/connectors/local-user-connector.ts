@@ -61,7 +61,8 @@ export interface LocalUserConnectorOptions {
   readonly lockout?: LockoutOptions;
   /**
    * The scrypt cost of the dummy hash checked for unknown users, so that an unknown name takes as
-   * long as a wrong password. Set it to the cost your users' hashes use. Default `DEFAULT_SCRYPT_COST`.
+   * long as a wrong password. Set it to the cost your users' hashes use. Default: the cost of the
+   * first listed user's hash, or `DEFAULT_SCRYPT_COST` with a lookup function.
    */
   readonly hashCost?: ScryptCost;
   /** Time source for lockout windows (ms since the epoch). Default `Date.now`. */
@@ -119,7 +120,7 @@ const optionsSchema = z.strictObject({
       r: z.number().int().min(1).max(32),
       p: z.number().int().min(1).max(16),
     })
-    .default(DEFAULT_SCRYPT_COST),
+    .optional(),
   clock: z
     .custom<Clock>((value) => typeof value === 'function', 'must be a function returning ms')
     .default(() => systemClock),
@@ -151,10 +152,9 @@ export class LocalUserConnector implements IdentityConnector {
 
   readonly #lookup: LocalUserLookup;
   readonly #lockout: Required<LockoutOptions>;
-  readonly #hashCost: ScryptCost;
   readonly #clock: Clock;
   readonly #failures = new Map<string, FailureRecord>();
-  #dummy: Promise<ParsedPasswordHash> | undefined;
+  readonly #dummy: Promise<ParsedPasswordHash>;
   #closed = false;
 
   constructor(options: LocalUserConnectorOptions) {
@@ -166,13 +166,21 @@ export class LocalUserConnector implements IdentityConnector {
     this.id = parsed.id;
     this.displayName = parsed.displayName;
     this.#lockout = parsed.lockout;
-    this.#hashCost = parsed.hashCost;
     this.#clock = parsed.clock;
+    let cost = parsed.hashCost;
     if (typeof parsed.users === 'function') this.#lookup = parsed.users;
     else {
-      const byName = new Map((parsed.users as LocalUserEntry[]).map((user) => [user.username, user]));
+      const users = parsed.users as LocalUserEntry[];
+      const byName = new Map(users.map((user) => [user.username, user]));
       this.#lookup = (username) => byName.get(username);
+      cost ??= users[0] === undefined ? undefined : parsePasswordHash(users[0].passwordHash).cost;
     }
+    // Made now rather than on the first unknown name, which would otherwise take twice as long as
+    // any later one: a one-time timing signal. Failures surface when it is awaited.
+    this.#dummy = hashPassword(randomBytes(16).toString('hex'), { cost: cost ?? DEFAULT_SCRYPT_COST }).then(
+      parsePasswordHash,
+    );
+    this.#dummy.catch(() => {});
   }
 
   async authenticatePassword(username: string, password: string): Promise<ExternalIdentity> {
@@ -184,18 +192,22 @@ export class LocalUserConnector implements IdentityConnector {
     // in the failure table (whose memory would otherwise grow with the attacker's input).
     const plausible =
       name !== '' && name.length <= 253 && secret !== '' && secret.length <= MAX_PASSWORD_LENGTH;
-    if (name.length <= 253) this.#assertNotLocked(name);
+    if (name.length <= 253) {
+      this.#assertNotLocked(name);
+      // Counted as a failure before the (slow) check and cleared on success, so that many guesses
+      // sent at once cannot all slip past the lockout while the first ones are still hashing.
+      this.#recordFailure(name);
+    }
     const user = plausible ? await this.#lookup(name) : undefined;
     let matches = false;
     if (user === undefined) {
       // Spend the same work as a real check, so that response time does not reveal whether the user exists.
-      await verifyPassword(plausible ? secret : '', await this.#dummyHash());
+      await verifyPassword(plausible ? secret : '', await this.#dummy);
     } else {
       matches = await verifyPassword(secret, user.passwordHash);
     }
     this.#assertOpen();
     if (!matches || user === undefined) {
-      if (name.length <= 253) this.#recordFailure(name);
       throw new RemotelerError('RMT_AUTH_INVALID_CREDENTIALS', 'invalid username or password', {
         details: { connectorId: this.id },
       });
@@ -254,12 +266,5 @@ export class LocalUserConnector implements IdentityConnector {
       const oldest = this.#failures.keys().next().value as string;
       this.#failures.delete(oldest);
     }
-  }
-
-  #dummyHash(): Promise<ParsedPasswordHash> {
-    this.#dummy ??= hashPassword(randomBytes(16).toString('hex'), { cost: this.#hashCost }).then(
-      parsePasswordHash,
-    );
-    return this.#dummy;
   }
 }

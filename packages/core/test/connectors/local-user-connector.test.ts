@@ -74,6 +74,16 @@ describe('LocalUserConnector', () => {
     await expect(local.authenticatePassword('alice', PASSWORD)).resolves.toMatchObject({ username: 'alice' });
   });
 
+  it('does not let many guesses sent at once slip past the lockout', async () => {
+    const local = connector({ clock: () => 0, lockout: { maxFailures: 3 } });
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, index) => local.authenticatePassword('alice', `guess-${index}`)),
+    );
+    const codes = results.map((result) => (result.status === 'rejected' ? result.reason.code : 'accepted'));
+    expect(codes.filter((code) => code === 'RMT_AUTH_INVALID_CREDENTIALS')).toHaveLength(3);
+    expect(codes.filter((code) => code === 'RMT_AUTH_LOCKED_OUT')).toHaveLength(17);
+  });
+
   it('counts only the failures within the window', async () => {
     let now = 0;
     const local = connector({ clock: () => now, lockout: { maxFailures: 3, windowMs: 60_000 } });
