@@ -95,6 +95,8 @@ export interface X509CertificateAuthorityOptions {
 /** One CA generation ready to sign: its key, its builder and its pre-encoded profiles. */
 interface Generation {
   readonly record: CaKeyRecord;
+  /** End of the CA certificate's validity: no certificate it signs outlives it. */
+  readonly caNotAfter: Date;
   readonly builder: CertificateBuilder;
   readonly userExtensions: readonly Uint8Array[];
   /** Host profile, by whether the subject key is RSA (which also needs keyEncipherment). */
@@ -336,6 +338,7 @@ export class X509CertificateAuthority implements CertificateAuthority {
     );
     return {
       record,
+      caNotAfter: ca.certificate.notAfter,
       builder,
       userExtensions: [
         endEntity,
@@ -449,7 +452,10 @@ export class X509CertificateAuthority implements CertificateAuthority {
   ): IssuedCertificate {
     const at = (now ?? this.#clock()).getTime();
     const notBefore = floorToSecond(at - CLOCK_SKEW_MS);
-    const notAfter = floorToSecond(at + ttlMs);
+    // A certificate cannot be valid longer than the CA that signed it (RFC 5280 §6.1.3 checks the
+    // whole chain at one instant), so a TTL reaching past the CA's end is cut there; the returned
+    // notAfter says so.
+    const notAfter = floorToSecond(Math.min(at + ttlMs, generation.caNotAfter.getTime()));
     const { der, serialNumber } = generation.builder.build(
       { subjectNameDer, spkiDer, notBefore, notAfter, extensions },
       profile,

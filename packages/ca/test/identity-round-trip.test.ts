@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { Identity } from '@remoteler/core';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_IDENTITY_EXTENSION_OID } from '../src/index.js';
+import { DEFAULT_IDENTITY_EXTENSION_OID, MemoryCaKeyStore, X509CertificateAuthority } from '../src/index.js';
 import { fullIdentity, HOUR, openAuthorities, userKeyPair } from './helpers.js';
 
 async function roundTrip(identity: Identity): Promise<Identity> {
@@ -105,5 +105,26 @@ describe('identity round-trip through a certificate', () => {
     expect(a!.serialNumber).toMatch(/^[4-7][0-9a-f]{31}$/);
     expect(a!.serialNumber).not.toBe(b!.serialNumber);
     expect(BigInt(`0x${a!.serialNumber}`) >= 2n ** 64n).toBe(true);
+  });
+});
+
+describe('certificate lifetime', () => {
+  it('never outlives the signing CA: a TTL past the CA end is cut at the CA end', async () => {
+    const now = new Date('2026-03-01T10:00:00Z');
+    const user = await X509CertificateAuthority.open({
+      kind: 'user',
+      keyStore: new MemoryCaKeyStore(),
+      clusterName: 'c',
+      caValidityMs: 2 * HOUR,
+      clock: () => now,
+    });
+    const issued = await user.issueUserCertificate({
+      publicKey: { spki: userKeyPair().publicKeyPem },
+      identity: fullIdentity(),
+      ttlMs: 8 * HOUR,
+      maxTtlMs: 8 * HOUR,
+    });
+    expect(issued.notAfter.toISOString()).toBe('2026-03-01T12:00:00.000Z');
+    expect(user.decodeUserIdentity(issued.certificatePem).identity.notAfter).toEqual(issued.notAfter);
   });
 });

@@ -97,7 +97,10 @@ export interface UserCertificateRequest {
   readonly publicKey: SubjectPublicKeyInput;
   /** Everything encoded into the certificate; `notBefore`/`notAfter` are ignored (set by the CA). */
   readonly identity: Identity;
-  /** Requested lifetime in milliseconds; must be > 0. */
+  /**
+   * Requested lifetime in milliseconds; must be > 0. A lifetime reaching past the signing CA's own
+   * end is cut there (the issued `notAfter` says so).
+   */
   readonly ttlMs: number;
   /**
    * Longest lifetime policy allows (the smallest `max_session_ttl` of the user's roles), in
