@@ -78,6 +78,21 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s', (version) => {
     ]);
   });
 
+  it('cp --retries pipes tar through tail -c+<offset> in sh -c, and still copies the file', async () => {
+    api.streams.runtime.fileSystem(app).writeFile(`/tmp/retry-${tag}.bin`, Buffer.alloc(70_000, 7));
+    const local = join(dir, `retry-${tag}.bin`);
+    const result = await runKubectl(
+      version,
+      ['cp', '--retries=2', `web-0:/tmp/retry-${tag}.bin`, local],
+      options(),
+    );
+    expect(result.code).toBe(0);
+    expect(await readFile(local)).toEqual(Buffer.alloc(70_000, 7));
+    const [shell, flag, script] = api.streams.runtime.sessions.at(-1)?.command ?? [];
+    expect([shell, flag]).toEqual(['sh', '-c']);
+    expect(script).toMatch(new RegExp(`^tar cf - /tmp/retry-${tag}\\.bin \\| tail -c\\+?\\d+$`));
+  });
+
   it('port-forward reaches a real TCP server the pod port forwards to', async () => {
     const forward = await startKubectl(version, ['port-forward', 'pod/web-0', ':8080'], {
       kubeconfig: api.kubeconfig.path,

@@ -53,6 +53,14 @@ describe.each([
     expect(result).toMatchObject({ code: 0, stdout: 'line one\nline two\n' });
   });
 
+  it('exec -i carries 1 MiB of stdin through without flow-control stalls (§6.4)', async () => {
+    const input = Buffer.alloc(1024 * 1024, 'abcdefghijklmnopqrstuvwxyz0123456789\n');
+    const result = await runKubectl(version, ['exec', '-i', 'web-0', '--', 'cat'], { ...options(), input });
+    expect(result.code).toBe(0);
+    expect(result.stdout.length).toBe(input.length);
+    expect(result.stdout === input.toString()).toBe(true);
+  });
+
   it('exec of an unknown command exits 127 with a message', async () => {
     const result = await runKubectl(version, ['exec', 'web-0', '--', 'no-such-tool'], options());
     expect(result.code).toBe(127);
