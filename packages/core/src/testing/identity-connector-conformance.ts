@@ -205,7 +205,8 @@ async function failure(action: () => Promise<unknown>): Promise<RemotelerError> 
  * The behaviour every password connector must have (local users, LDAP/AD): correct credentials
  * yield the identity; a wrong password, an unknown user and an empty password get the same answer
  * (RMT_AUTH_INVALID_CREDENTIALS, the same message); the password never appears in an error.
- * Keep the fixture's lockout threshold above 6 failures, or the later checks see RMT_AUTH_LOCKED_OUT.
+ * Keep the fixture's lockout threshold at 5 attempts or more (a test sends 4 logins at once), or
+ * checks see RMT_AUTH_LOCKED_OUT.
  */
 export function describePasswordConnectorConformance(
   name: string,
