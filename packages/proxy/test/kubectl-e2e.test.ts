@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import {
   KubeApiSimulator,
@@ -24,6 +25,7 @@ let proxy: RemotelerProxy;
 let dir: string;
 let prefixed: WrittenKubeconfig;
 let pinnedOnly: WrittenKubeconfig;
+let viewerConfig: WrittenKubeconfig;
 
 beforeAll(async () => {
   pki = await createTestPki();
@@ -56,6 +58,12 @@ beforeAll(async () => {
         kubernetes_groups: ['developers'],
         kubernetes_resources: EVERYTHING,
       }),
+      role('viewer', {
+        kubernetes_labels: { env: 'dev' },
+        kubernetes_users: ['alice'],
+        kubernetes_groups: ['developers'],
+        kubernetes_resources: [{ kind: '*', namespace: '*', name: '*', verbs: ['get', 'list', 'watch'] }],
+      }),
     ]),
     clusters: new MemoryClusterRegistry([
       {
@@ -76,6 +84,13 @@ beforeAll(async () => {
     caPem: pki.proxyTrust,
     clientCertificate,
     path: join(dir, 'prefixed'),
+  });
+  const viewer = await pki.user('alice', { pin: 'dev', roles: ['viewer'] });
+  viewerConfig = await writeKubeconfig({
+    server: `https://127.0.0.1:${port}/k8s/dev`,
+    caPem: pki.proxyTrust,
+    clientCertificate: { certPem: viewer.cert, keyPem: viewer.key },
+    path: join(dir, 'viewer'),
   });
   pinnedOnly = await writeKubeconfig({
     server: `https://127.0.0.1:${port}`,
@@ -191,6 +206,72 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s through the Proxy', (version
     const deletion = sim.requests.find((r) => r.method === 'DELETE');
     expect(deletion).toBeDefined();
     expectImpersonatedAlice(deletion!);
+  });
+
+  it('exec relays stdout, stderr and the exit code (SPDY for 1.27, WebSocket for 1.30+)', async () => {
+    sim.clearRequests();
+    const result = await kubectl([
+      'exec',
+      'web-0',
+      '-n',
+      ns,
+      '-c',
+      'app',
+      '--',
+      'sh',
+      '-c',
+      'echo to-stdout; echo to-stderr >&2; exit 7',
+    ]);
+    expect(result.stdout).toBe('to-stdout\n');
+    expect(result.stderr).toContain('to-stderr\n');
+    expect(result.stderr).toContain('command terminated with exit code 7');
+    expect(result.code).toBe(7);
+    const upgrade = sim.requests.find((r) => r.upgrade && r.path.endsWith('/exec'));
+    expect(upgrade?.status).toBe(101);
+    expect(upgrade?.method).toBe(version === '1.27' ? 'POST' : 'GET');
+    expectImpersonatedAlice(upgrade!);
+  });
+
+  it('exec -i carries 1 MiB of stdin through the relay and back', async () => {
+    const input = Buffer.alloc(1024 * 1024, 'abcdefghijklmnopqrstuvwxyz0123456789\n');
+    const result = await runKubectl(version, ['exec', '-i', 'web-0', '-n', ns, '--', 'cat'], {
+      ...options(),
+      input,
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout.length).toBe(input.length);
+  });
+
+  it('port-forward makes a TCP round trip through the Proxy', async () => {
+    const forward = await startKubectl(version, ['port-forward', '-n', ns, 'pod/web-0', ':80'], options());
+    try {
+      const line = await forward.waitForOutput(/Forwarding from 127\.0\.0\.1:(\d+) -> 80/);
+      const localPort = Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(line)![1]);
+      const echoed = await new Promise<string>((resolve, reject) => {
+        const socket = tcpConnect(localPort, '127.0.0.1', () => socket.write('round trip'));
+        let received = '';
+        socket.on('data', (chunk) => {
+          received += chunk.toString();
+          if (received === 'round trip') {
+            socket.end();
+            resolve(received);
+          }
+        });
+        socket.on('error', reject);
+      });
+      expect(echoed).toBe('round trip');
+    } finally {
+      await forward.stop();
+    }
+  });
+
+  it('exec is refused over WebSocket and over SPDY when the role lacks the exec verb', async () => {
+    sim.clearRequests();
+    const result = await kubectl(['exec', 'web-0', '-n', ns, '--', 'echo', 'hi'], viewerConfig);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Error from server (Forbidden)');
+    expect(result.stderr).toContain('exec');
+    expect(sim.requests.filter((r) => r.upgrade)).toHaveLength(0);
   });
 
   it('--as for a user the roles do not allow is refused by the Proxy before the API server', async () => {

@@ -2,6 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { RemotelerError } from '@remoteler/core';
 import { responseHeadersForClient } from '../../impersonation/upstream-headers.js';
 import type { RouteTarget } from '../../routing/route-request.js';
+import { relayUpgrade } from '../../upstream/upgrade-relay.js';
 import type { UpstreamPool } from '../../upstream/upstream-pool.js';
 import { established, type ProxyExchange } from '../exchange.js';
 import type { ProxyStep } from '../pipeline.js';
@@ -19,6 +20,10 @@ export function isLongRunning(route: RouteTarget): boolean {
   };
   return flag('watch') || flag('follow') || /^\/apis?\/(?:[^/]+\/)*watch\//.test(route.path);
 }
+
+// What kubectl and client libraries upgrade to (k8s-protocols §5-§7); port-forward over WebSocket
+// is `Upgrade: websocket` with the `SPDY/3.1+portforward.k8s.io` subprotocol.
+const UPGRADE_PROTOCOLS = /^(?:websocket|spdy\/3\.1)$/i;
 
 function hasBody(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
   const length = headers['content-length'];
@@ -44,12 +49,6 @@ export function createForwardStep(pool: UpstreamPool): ProxyStep {
   return {
     name: 'forward',
     async run(exchange: ProxyExchange) {
-      if (exchange.kind === 'upgrade' || !exchange.res)
-        throw new RemotelerError(
-          'RMT_PROXY_UPGRADE_UNSUPPORTED',
-          'this Proxy does not relay exec, attach or port-forward connections yet',
-        );
-      const res = exchange.res;
       const cluster = established(exchange, 'cluster');
       const route = established(exchange, 'route');
       const upstreamHeaders = established(exchange, 'upstreamHeaders');
@@ -61,6 +60,29 @@ export function createForwardStep(pool: UpstreamPool): ProxyStep {
       } catch (cause) {
         throw unavailable(cluster.name, cause);
       }
+      const path = `${dispatchers.upstream.basePath}${route.path}${route.query ? `?${route.query}` : ''}`;
+      if (exchange.kind === 'upgrade' || !exchange.res) {
+        const protocol = String(exchange.req.headers.upgrade ?? '').trim();
+        if (!UPGRADE_PROTOCOLS.test(protocol))
+          throw new RemotelerError(
+            'RMT_PROXY_UPGRADE_UNSUPPORTED',
+            `the Proxy relays WebSocket and SPDY/3.1 upgrades only, not ${JSON.stringify(protocol.slice(0, 40))}`,
+          );
+        const headers: Record<string, string | readonly string[]> = { ...upstreamHeaders };
+        if (authorization !== undefined) headers.authorization = authorization;
+        const result = await relayUpgrade({
+          upstream: dispatchers.upstream,
+          method: exchange.req.method ?? 'GET',
+          path,
+          headers,
+          client: exchange.socket,
+          head: exchange.head,
+          signal: exchange.signal,
+        });
+        exchange.status = result.status;
+        return;
+      }
+      const res = exchange.res;
       const longRunning = isLongRunning(route);
       const withBody = hasBody(exchange.req.headers);
       const headers: Record<string, string | string[]> = {};
@@ -68,7 +90,6 @@ export function createForwardStep(pool: UpstreamPool): ProxyStep {
         headers[name] = typeof value === 'string' ? value : [...value];
       if (!withBody) delete headers['content-length'];
       if (authorization !== undefined) headers.authorization = authorization;
-      const path = `${dispatchers.upstream.basePath}${route.path}${route.query ? `?${route.query}` : ''}`;
 
       let response: Awaited<ReturnType<typeof dispatchers.regular.request>>;
       try {
