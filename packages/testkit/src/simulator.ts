@@ -232,6 +232,11 @@ export class KubeApiSimulator {
       new PodStreamServer(options.streams ?? {}),
     );
 
+    // A deleted pod's logs go with it, and its `logs -f` streams end, however it was deleted.
+    store.watch(store.resourceVersion, (event) => {
+      if (event.type === 'DELETED' && event.typeKey === '/pods')
+        logs.forget(event.namespace, event.object.metadata?.name ?? '');
+    });
     registry.onNamespaceRemoved = (namespace) => {
       for (const t of RESOURCE_TYPES) {
         if (!t.namespaced || !t.stored) continue;

@@ -524,6 +524,31 @@ describe('watch', () => {
     }
   });
 
+  it('reports an object entering a watched selector as ADDED and leaving it as DELETED', async () => {
+    sim.createObject({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'mover', namespace: 'default', labels: { stage: 'a' } },
+    });
+    const w = openWatch(
+      `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${sim.resourceVersion}&labelSelector=stage%3Db`,
+    );
+    try {
+      await sim.waitForRequest((r) => r.verb === 'watch' && r.query.labelSelector?.[0] === 'stage=b');
+      const relabel = (stage: string) => {
+        const current = sim.getObject('v1', 'ConfigMap', 'mover')!;
+        sim.replaceObject({ ...current, metadata: { ...current.metadata, labels: { stage } } });
+      };
+      relabel('b');
+      relabel('b');
+      relabel('c');
+      await w.until((e) => e.length >= 3);
+      expect(w.events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
+    } finally {
+      w.close();
+    }
+  });
+
   it('sends bookmarks only when asked, and the initial-events-end bookmark for sendInitialEvents', async () => {
     const w = openWatch(
       '/api/v1/namespaces/default/pods?watch=true&allowWatchBookmarks=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan',
@@ -601,5 +626,67 @@ describe('watch', () => {
         .split('\n')
         .map((l) => JSON.parse(l).type),
     ).toEqual(['ADDED', 'ADDED']);
+  });
+});
+
+describe('pods/log', () => {
+  beforeAll(() => {
+    sim.createObject({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'two-containers', namespace: 'default' },
+      spec: {
+        containers: [
+          { name: 'main', image: 'a:1' },
+          { name: 'sidecar', image: 'b:1' },
+        ],
+      },
+    });
+    sim.appendLog('default', 'two-containers', 'main', 'one\ntwo\nthree\n');
+  });
+
+  it('asks for a container name when the pod has several, as the API server does', async () => {
+    const answer = await call(sim, '/api/v1/namespaces/default/pods/two-containers/log', { cert: admin });
+    expect(answer.status).toBe(400);
+    expect(answer.json().message).toBe(
+      'a container name must be specified for pod two-containers, choose one of: [main sidecar]',
+    );
+    const unknown = await call(sim, '/api/v1/namespaces/default/pods/two-containers/log?container=nope', {
+      cert: admin,
+    });
+    expect(unknown.json().message).toBe('container nope is not valid for pod two-containers');
+  });
+
+  it("returns the tail of one container's log as text", async () => {
+    const answer = await call(
+      sim,
+      '/api/v1/namespaces/default/pods/two-containers/log?container=main&tailLines=2',
+      { cert: admin },
+    );
+    expect(answer.headers['content-type']).toBe('text/plain');
+    expect(answer.text).toBe('two\nthree\n');
+  });
+
+  it('ends a follow stream when the pod is deleted', async () => {
+    sim.createObject({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'short-lived', namespace: 'default' },
+      spec: { containers: [{ name: 'c', image: 'x' }] },
+    });
+    const pending = call(sim, '/api/v1/namespaces/default/pods/short-lived/log?follow=true', { cert: admin });
+    await sim.waitForRequest((r) => r.path === '/api/v1/namespaces/default/pods/short-lived/log');
+    sim.appendLog('default', 'short-lived', 'c', 'bye\n');
+    const deleted = await call(sim, '/api/v1/namespaces/default/pods/short-lived', {
+      method: 'DELETE',
+      cert: admin,
+    });
+    expect(deleted.json()).toMatchObject({
+      kind: 'Status',
+      status: 'Success',
+      details: { name: 'short-lived', kind: 'pods' },
+    });
+    const answer = await pending;
+    expect(answer.text).toBe('bye\n');
   });
 });

@@ -330,6 +330,29 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s against the simulator', (ver
     expect(result.stdout).toMatch(/node\/sim-node-1\s+Ready\s+control-plane/);
   });
 
+  it('passes kubeconfig impersonation of uid and extras, with the extra key percent-encoded by kubectl', async () => {
+    const kubeconfig = await sim.adminKubeconfig({
+      impersonate: { user: 'alice', groups: ['devs'], uid: 'u-1', extra: { 'example.com/Team': ['a'] } },
+    });
+    try {
+      sim.clearRequests();
+      const result = await runKubectl(version, ['auth', 'whoami'], as(kubeconfig));
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toMatch(/Username\s+alice/);
+      expect(result.stdout).toMatch(/UID\s+u-1/);
+      expect(result.stdout).toMatch(/Extra: example\.com\/team\s+\[a\]/);
+      const seen = await sim.waitForRequest((r) => r.path.endsWith('/selfsubjectreviews'));
+      expect(seen.impersonation?.extra).toEqual({ 'example.com/team': ['a'] });
+      expect(seen.user).toMatchObject({
+        name: 'alice',
+        uid: 'u-1',
+        groups: ['devs', 'system:authenticated'],
+      });
+    } finally {
+      await kubeconfig.cleanup();
+    }
+  });
+
   it('--as is refused with 403 when the caller may not impersonate that user', async () => {
     const other = await runKubectl(version, ['get', 'pods', '-n', ns, '--as', 'bob'], as(impersonator));
     expect(other.code).toBe(1);

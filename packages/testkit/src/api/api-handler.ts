@@ -375,7 +375,6 @@ async function resource(
         resourceVersion: options?.preconditions?.resourceVersion,
         uid: options?.preconditions?.uid,
       });
-      if (t.kind === 'Pod') sim.logs.forget(ns, info.name!);
       // Immediate deletion answers a Success Status; kubectl prints `<kind> "<name>" deleted` either way.
       const status: KubeStatus = {
         kind: 'Status',
@@ -549,8 +548,17 @@ function watch(
     stop = sim.store.watch(from, (event) => {
       if (event.typeKey !== typeKey(t)) return;
       if (ns !== undefined && event.namespace !== ns) return;
-      if (!match(event.object)) return;
-      write(event.type, render(event.object));
+      // As the watch cache filters: an object that enters the selector is ADDED for this watcher,
+      // one that leaves it is DELETED (apiserver storage/cacher `watchCacheEvent` prev/cur match).
+      const now = match(event.object);
+      const before = event.previous !== undefined && match(event.previous);
+      if (event.type === 'MODIFIED' && event.previous !== undefined) {
+        if (now && !before) write('ADDED', render(event.object));
+        else if (!now && before) write('DELETED', render(event.object));
+        else if (now) write('MODIFIED', render(event.object));
+        return;
+      }
+      if (now) write(event.type, render(event.object));
     });
   } catch (error) {
     if (error instanceof ResourceVersionTooOldError) {

@@ -8,6 +8,8 @@ export interface StoreEvent {
   readonly namespace: string;
   /** A private copy; listeners may keep it. */
   readonly object: KubeObject;
+  /** For MODIFIED: the object before the change (watch filters need it to see an object leave a selector). */
+  readonly previous?: KubeObject;
   readonly resourceVersion: number;
 }
 
@@ -91,12 +93,14 @@ export class ObjectStore {
       bucket = new Map();
       this.objects.set(typeKey, bucket);
     }
+    const previous = bucket.get(`${namespace}/${name}`);
     bucket.set(`${namespace}/${name}`, structuredClone(object));
     this.emit({
       type,
       typeKey,
       namespace,
       object: structuredClone(object),
+      ...(previous && type === 'MODIFIED' ? { previous } : {}),
       resourceVersion: Number(object.metadata?.resourceVersion),
     });
   }
