@@ -210,6 +210,45 @@ describe('exec over SPDY/3.1', () => {
     expect(parseExecOutcome(await error.received)).toMatchObject({ exitCode: 7 });
     answer.socket.destroy();
   });
+  it('with a TTY expects a resize stream (v3+) instead of stderr, and delivers sizes to the process', async () => {
+    harness.streams.runtime.defineProgram('size', async (context) => {
+      const size = context.terminal.current ?? (await new Promise((resolve) => context.terminal.on(resolve)));
+      await context.stdout.write(`${JSON.stringify(size)}\n`);
+      return 0;
+    });
+    const answer = await harness.upgrade(execPath(['size'], ['stdin', 'stdout', 'tty']), {
+      Upgrade: 'SPDY/3.1',
+      'X-Stream-Protocol-Version': 'v4.channel.k8s.io',
+    });
+    if (!answer.upgraded) throw new Error('not upgraded');
+    const client = new SpdyTestClient(answer.socket, answer.head);
+    const error = await client.open({ streamtype: ['error'] });
+    await client.open({ streamtype: ['stdin'] });
+    const stdout = await client.open({ streamtype: ['stdout'] });
+    const resize = await client.open({ streamtype: ['resize'] });
+    // client-go's JSON encoder output may arrive split across DATA frames.
+    await resize.send('{"Width":100,');
+    await resize.send('"Height":30}\n');
+    expect((await stdout.received).toString()).toBe('{"width":100,"height":30}\r\n');
+    expect(parseExecOutcome(await error.received)).toMatchObject({ success: true });
+    answer.socket.destroy();
+  });
+
+  it('v2 reports a failure as plain text on the error stream (no Status JSON before v4)', async () => {
+    const answer = await harness.upgrade(execPath(['sh', '-c', 'exit 3'], ['stdout']), {
+      Upgrade: 'SPDY/3.1',
+      'X-Stream-Protocol-Version': 'v2.channel.k8s.io',
+    });
+    if (!answer.upgraded) throw new Error('not upgraded');
+    expect(answer.headers['x-stream-protocol-version']).toBe('v2.channel.k8s.io');
+    const client = new SpdyTestClient(answer.socket, answer.head);
+    const error = await client.open({ streamtype: ['error'] });
+    await client.open({ streamtype: ['stdout'] });
+    expect((await error.received).toString()).toMatch(
+      /^command terminated with non-zero exit code: .*exit code 3$/,
+    );
+    answer.socket.destroy();
+  });
 });
 
 describe('port-forward', () => {

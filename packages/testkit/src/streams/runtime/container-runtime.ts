@@ -65,15 +65,80 @@ export interface SessionRecord {
   /** Who opened the session (after impersonation), when the HTTP layer said. */
   readonly user: string | undefined;
   /** Stdin received, up to the record limit. */
-  stdin: Buffer;
+  readonly stdin: Buffer;
   /** Stdout sent, up to the record limit. */
-  stdout: Buffer;
-  /** Stderr sent, up to the record limit. */
-  stderr: Buffer;
+  readonly stdout: Buffer;
+  /** Stderr sent, up to the record limit (empty with a TTY, where stderr joins stdout). */
+  readonly stderr: Buffer;
   /** Undefined while running. */
-  exitCode: number | undefined;
+  readonly exitCode: number | undefined;
   readonly startedAt: Date;
-  finishedAt: Date | undefined;
+  /** Undefined while running. */
+  readonly finishedAt: Date | undefined;
+}
+
+type Captured = 'stdin' | 'stdout' | 'stderr';
+
+// Keeps captured bytes as a list of chunks and joins them only when read, so recording a long session
+// costs one copy, not one per chunk.
+class Recording implements SessionRecord {
+  readonly kind: SessionRecord['kind'];
+  readonly namespace: string;
+  readonly pod: string;
+  readonly container: string;
+  readonly command: readonly string[];
+  readonly tty: boolean;
+  readonly user: string | undefined;
+  readonly startedAt: Date;
+  exitCode: number | undefined = undefined;
+  finishedAt: Date | undefined = undefined;
+  readonly #limit: number;
+  readonly #parts: Record<Captured, Buffer[]> = { stdin: [], stdout: [], stderr: [] };
+  readonly #sizes: Record<Captured, number> = { stdin: 0, stdout: 0, stderr: 0 };
+
+  constructor(
+    init: Pick<
+      SessionRecord,
+      'kind' | 'namespace' | 'pod' | 'container' | 'command' | 'tty' | 'user' | 'startedAt'
+    >,
+    limit: number,
+  ) {
+    this.kind = init.kind;
+    this.namespace = init.namespace;
+    this.pod = init.pod;
+    this.container = init.container;
+    this.command = init.command;
+    this.tty = init.tty;
+    this.user = init.user;
+    this.startedAt = init.startedAt;
+    this.#limit = limit;
+  }
+
+  keep(field: Captured, data: Buffer): void {
+    const room = this.#limit - this.#sizes[field];
+    if (room <= 0) return;
+    const kept = Buffer.from(data.subarray(0, room));
+    this.#parts[field].push(kept);
+    this.#sizes[field] += kept.length;
+  }
+
+  #joined(field: Captured): Buffer {
+    const parts = this.#parts[field];
+    if (parts.length > 1) this.#parts[field] = [Buffer.concat(parts)];
+    return Buffer.from(this.#parts[field][0] ?? Buffer.alloc(0));
+  }
+
+  get stdin(): Buffer {
+    return this.#joined('stdin');
+  }
+
+  get stdout(): Buffer {
+    return this.#joined('stdout');
+  }
+
+  get stderr(): Buffer {
+    return this.#joined('stderr');
+  }
 }
 
 interface MainProcess {
@@ -106,7 +171,7 @@ export class ContainerRuntime {
   readonly #mains = new Map<string, MainProcess>();
   readonly #fileSystems = new Map<string, MemoryFileSystem>();
   readonly #ports = new Map<string, PortHandler | null>();
-  readonly #records: SessionRecord[] = [];
+  readonly #records: Recording[] = [];
   readonly #listeners = new Set<(record: SessionRecord) => void>();
   readonly #closing = new AbortController();
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -256,46 +321,35 @@ export class ContainerRuntime {
     command: readonly string[],
     tty: boolean,
     user?: string,
-  ): SessionRecord {
-    const record: SessionRecord = {
-      kind,
-      namespace: ref.namespace,
-      pod: ref.pod,
-      container: ref.container,
-      command: [...command],
-      tty,
-      user,
-      stdin: Buffer.alloc(0),
-      stdout: Buffer.alloc(0),
-      stderr: Buffer.alloc(0),
-      exitCode: undefined,
-      startedAt: this.#now(),
-      finishedAt: undefined,
-    };
+  ): Recording {
+    const record = new Recording(
+      {
+        kind,
+        namespace: ref.namespace,
+        pod: ref.pod,
+        container: ref.container,
+        command: Object.freeze([...command]),
+        tty,
+        user,
+        startedAt: this.#now(),
+      },
+      this.#recordLimit,
+    );
     this.#records.push(record);
     return record;
   }
 
-  #finish(record: SessionRecord, exitCode: number | undefined): void {
+  #finish(record: Recording, exitCode: number | undefined): void {
     record.exitCode = exitCode;
     record.finishedAt = this.#now();
     for (const listener of [...this.#listeners]) listener(record);
   }
 
-  #keep(record: SessionRecord, field: 'stdin' | 'stdout' | 'stderr', data: Buffer): void {
-    const room = this.#recordLimit - record[field].length;
-    if (room > 0) record[field] = Buffer.concat([record[field], data.subarray(0, room)]);
-  }
-
-  #recordingSink(
-    record: SessionRecord,
-    field: 'stdout' | 'stderr',
-    sink: OutputSink | undefined,
-  ): OutputSink {
+  #recordingSink(record: Recording, field: 'stdout' | 'stderr', sink: OutputSink | undefined): OutputSink {
     const target = sink ?? discardSink();
     return {
       write: (data) => {
-        this.#keep(record, field, data);
+        record.keep(field, data);
         return target.write(data);
       },
     };
@@ -423,7 +477,7 @@ export class ContainerRuntime {
     };
   }
 
-  #input(record: SessionRecord, streams: SessionStreams): ProcessInput {
+  #input(record: Recording, streams: SessionStreams): ProcessInput {
     const input = new ProcessInput();
     if (!streams.stdin) {
       input.end();
@@ -431,7 +485,7 @@ export class ContainerRuntime {
     }
     void (async () => {
       for await (const chunk of streams.stdin!) {
-        this.#keep(record, 'stdin', chunk);
+        record.keep('stdin', chunk);
         input.push(chunk);
       }
       input.end();
@@ -537,7 +591,7 @@ export class ContainerRuntime {
         if (streams.stdin)
           void (async () => {
             for await (const chunk of streams.stdin!) {
-              this.#keep(record, 'stdin', chunk);
+              record.keep('stdin', chunk);
               main.input.push(chunk);
             }
             resolve(undefined);
