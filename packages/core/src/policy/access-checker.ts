@@ -17,11 +17,13 @@ import {
   type CompiledResourceRule,
   compileResourceRule,
   type ResourceTarget,
+  ruleAllowsVerb,
   ruleCoversCollection,
   ruleMatchesAnyName,
   ruleMatchesObject,
   ruleMayMatchCollection,
 } from './resource-rule.js';
+import { RuleIndex } from './rule-index.js';
 
 /** The cluster facts a decision needs: its name and labels (a `kube_cluster` resource's metadata). */
 export interface ClusterTarget {
@@ -139,44 +141,6 @@ interface CompiledRole {
   readonly maxSessionTtlMs: number | undefined;
 }
 
-/** Rules indexed by `resource/subresource`, with `*` and namespace rules apart. */
-class RuleIndex {
-  readonly byKind = new Map<string, CompiledResourceRule[]>();
-  readonly any: CompiledResourceRule[] = [];
-  readonly namespace: CompiledResourceRule[] = [];
-  readonly all: CompiledResourceRule[] = [];
-
-  constructor(rules: Iterable<CompiledResourceRule>) {
-    for (const rule of rules) {
-      this.all.push(rule);
-      if (rule.scope === 'any') this.any.push(rule);
-      else if (rule.scope === 'namespace') this.namespace.push(rule);
-      if (rule.scope !== 'any') {
-        const key = `${rule.resource}/${rule.subresource}`;
-        const list = this.byKind.get(key);
-        if (list) list.push(rule);
-        else this.byKind.set(key, [rule]);
-      }
-    }
-  }
-
-  /** Rules that can apply to `target` (others are skipped without a test). */
-  *candidates(target: ResourceTarget): Iterable<CompiledResourceRule> {
-    const sub = target.verb === target.subresource ? '' : target.subresource;
-    const exact = this.byKind.get(`${target.resource}/${sub}`);
-    if (exact) yield* exact;
-    yield* this.any;
-    // Namespace rules reach every namespaced resource; byKind above already had the namespace
-    // object's own rules when the target is `namespaces`.
-    if (target.resource !== 'namespaces' || sub !== '') yield* this.namespace;
-  }
-
-  some(target: ResourceTarget, predicate: (rule: CompiledResourceRule, target: ResourceTarget) => boolean) {
-    for (const rule of this.candidates(target)) if (predicate(rule, target)) return rule;
-    return undefined;
-  }
-}
-
 interface ClusterView {
   readonly labels: Readonly<Record<string, string>> | undefined;
   readonly deniedBy: string | undefined;
@@ -188,9 +152,34 @@ interface ClusterView {
   readonly users: readonly string[];
   readonly groups: readonly string[];
   readonly fullWildcard: boolean;
+  /** Compiled filters by group/resource/subresource/verb/namespace, built on first use. */
+  readonly filters: Map<string, FilterIndexes>;
+  /** The principals without `--as`, computed on first use. */
+  defaultPrincipals: PrincipalsResult | undefined;
 }
 
 const DEFAULT_MAX_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+const ALLOWED: AccessDecision = Object.freeze({ allowed: true, filter: false });
+const ALLOWED_FILTERED: AccessDecision = Object.freeze({ allowed: true, filter: true });
+
+// A denial builds its error (message, stack trace) only when someone reads it: the Proxy answers
+// every denial with it, but an object filter or a `kube ls` probe only needs the boolean.
+function denial(make: () => RemotelerError): AccessDecision {
+  let error: RemotelerError | undefined;
+  return {
+    allowed: false,
+    get error() {
+      error ??= make();
+      return error;
+    },
+  };
+}
+
+/** A compiled list/watch filter, cached per request shape in the cluster view. */
+interface FilterIndexes {
+  readonly allow: NamespaceNameIndex;
+  readonly deny: NamespaceNameIndex;
+}
 const AUTHENTICATED = 'system:authenticated';
 // Paths every authenticated Kubernetes user may read (the system:discovery and
 // system:public-info-viewer ClusterRoles): discovery, version, OpenAPI, health, OIDC discovery.
@@ -305,7 +294,7 @@ export function createAccessChecker(
         rule.group.type === 'any' &&
         rule.namespace.type === 'any' &&
         rule.name.type === 'any' &&
-        (rule.allVerbs || rule.verbs.has('get')),
+        ruleAllowsVerb(rule, 'get'),
     );
     return {
       labels,
@@ -316,6 +305,8 @@ export function createAccessChecker(
       users,
       groups,
       fullWildcard,
+      filters: new Map(),
+      defaultPrincipals: undefined,
     };
   }
 
@@ -345,37 +336,42 @@ export function createAccessChecker(
     return undefined;
   }
 
+  function isClusterAllowed(v: ClusterView): boolean {
+    return v.deniedBy === undefined && v.matchedRoles.length > 0;
+  }
+
   function forbidden(
     cluster: ClusterTarget,
     v: ClusterView,
     target: ResourceTarget,
     why: string,
   ): AccessDecision {
-    return {
-      allowed: false,
-      error: new RemotelerError(
-        'RMT_POLICY_REQUEST_DENIED',
-        `${username} cannot ${describeTarget(target)} on Kubernetes cluster ${JSON.stringify(cluster.name)}: ${why} (roles ${quoteList(v.matchedRoles)})`,
-      ),
-    };
+    return denial(
+      () =>
+        new RemotelerError(
+          'RMT_POLICY_REQUEST_DENIED',
+          `${username} cannot ${describeTarget(target)} on Kubernetes cluster ${JSON.stringify(cluster.name)}: ${why} (roles ${quoteList(v.matchedRoles)})`,
+        ),
+    );
   }
 
   function decideResource(cluster: ClusterTarget, v: ClusterView, a: KubeRequestAttributes): AccessDecision {
     if (a.name !== '') {
-      const denied = deny.some(a, ruleMatchesObject);
+      const denied = deny.findForObject(a, ruleMatchesObject);
       if (denied) return forbidden(cluster, v, a, `denied by role ${JSON.stringify(denied.role)}`);
-      if (v.allow.some(a, ruleMatchesObject)) return { allowed: true, filter: false };
+      if (v.allow.findForObject(a, ruleMatchesObject)) return ALLOWED;
       return forbidden(cluster, v, a, 'no kubernetes_resources rule allows it');
     }
     if (a.verb === 'list' || a.verb === 'watch' || a.verb === 'deletecollection') {
-      const covering = deny.some(a, ruleCoversCollection);
+      const covering = deny.findForCollection(a, ruleCoversCollection);
       if (covering) return forbidden(cluster, v, a, `denied by role ${JSON.stringify(covering.role)}`);
-      if (!v.allow.some(a, ruleMayMatchCollection))
+      if (!v.allow.findForCollection(a, ruleMayMatchCollection)) {
         return forbidden(cluster, v, a, 'no kubernetes_resources rule allows it');
-      const denyMayMatch = deny.some(a, ruleMayMatchCollection) !== undefined;
-      const allowCovers = v.allow.some(a, ruleCoversCollection) !== undefined;
+      }
+      const denyMayMatch = deny.findForCollection(a, ruleMayMatchCollection) !== undefined;
+      const allowCovers = v.allow.findForCollection(a, ruleCoversCollection) !== undefined;
       if (a.verb === 'deletecollection') {
-        if (allowCovers && !denyMayMatch) return { allowed: true, filter: false };
+        if (allowCovers && !denyMayMatch) return ALLOWED;
         return forbidden(
           cluster,
           v,
@@ -383,122 +379,148 @@ export function createAccessChecker(
           'deleting a collection needs a rule that allows every object in it, and no deny rule that matches any',
         );
       }
-      return { allowed: true, filter: !allowCovers || denyMayMatch };
+      return !allowCovers || denyMayMatch ? ALLOWED_FILTERED : ALLOWED;
     }
     // create (or another verb) without a name: the object is not known yet.
-    const denied = deny.some(a, ruleMatchesAnyName);
-    if (denied)
+    const denied = deny.findForObject(a, ruleMatchesAnyName);
+    if (denied) {
       return forbidden(
         cluster,
         v,
         a,
         `a deny rule of role ${JSON.stringify(denied.role)} may match the object`,
       );
-    if (v.allow.some(a, (rule, t) => rule.name.type === 'any' && ruleMatchesAnyName(rule, t))) {
-      return { allowed: true, filter: false };
     }
+    if (v.allow.findForObject(a, (rule, t) => rule.name.type === 'any' && ruleMatchesAnyName(rule, t)))
+      return ALLOWED;
     return forbidden(cluster, v, a, 'no kubernetes_resources rule allows it for any object name');
+  }
+
+  function principals(cluster: ClusterTarget, v: ClusterView, request: PrincipalRequest): PrincipalsResult {
+    const clusterError = clusterDenied(cluster, v);
+    if (clusterError) return { ok: false, error: clusterError };
+    if (v.users.length === 0 && v.groups.length === 0 && v.grantedUsers === 0) {
+      return {
+        ok: false,
+        error: new RemotelerError(
+          'RMT_POLICY_NO_PRINCIPALS',
+          `your roles ${quoteList(v.matchedRoles)} allow Kubernetes cluster ${JSON.stringify(cluster.name)} but grant no Kubernetes user or group on it, so access is denied`,
+        ),
+      };
+    }
+    const users = v.users;
+    if (users.length === 0) {
+      const why =
+        v.grantedUsers > 0
+          ? 'deny rules remove every Kubernetes user your roles grant'
+          : `your roles grant Kubernetes groups but no Kubernetes user, and your username ${JSON.stringify(username)} cannot be used as one`;
+      return {
+        ok: false,
+        error: new RemotelerError(
+          'RMT_POLICY_NO_PRINCIPALS',
+          `${why} on cluster ${JSON.stringify(cluster.name)}, so access is denied`,
+        ),
+      };
+    }
+    let user: string;
+    const { requestedUser, requestedGroups } = request;
+    if (requestedUser !== undefined) {
+      if (!users.includes(requestedUser)) {
+        return {
+          ok: false,
+          error: new RemotelerError(
+            'RMT_POLICY_IMPERSONATION_DENIED',
+            `you may not act as Kubernetes user ${JSON.stringify(requestedUser)} on cluster ${JSON.stringify(cluster.name)}; allowed users: ${quoteList(users)}`,
+          ),
+        };
+      }
+      user = requestedUser;
+    } else if (users.length > 1) {
+      return {
+        ok: false,
+        error: new RemotelerError(
+          'RMT_POLICY_USER_AMBIGUOUS',
+          `your roles allow several Kubernetes users on cluster ${JSON.stringify(cluster.name)} (${quoteList(users)}); choose one with kubectl --as <user>`,
+          { details: { users } },
+        ),
+      };
+    } else {
+      user = users[0]!;
+    }
+    let groups: readonly string[] = v.groups;
+    if (requestedGroups !== undefined && requestedGroups.length > 0) {
+      const outside = requestedGroups.filter((g) => g !== AUTHENTICATED && !v.groups.includes(g));
+      if (outside.length > 0) {
+        return {
+          ok: false,
+          error: new RemotelerError(
+            'RMT_POLICY_IMPERSONATION_DENIED',
+            `you may not act as Kubernetes group ${quoteList(outside)} on cluster ${JSON.stringify(cluster.name)}; allowed groups: ${quoteList(v.groups)}`,
+          ),
+        };
+      }
+      groups = requestedGroups;
+    }
+    return Object.freeze({
+      ok: true,
+      user,
+      groups: Object.freeze([...new Set([...groups, AUTHENTICATED])].sort()),
+    });
+  }
+
+  function filterIndexes(v: ClusterView, a: KubeRequestAttributes): FilterIndexes {
+    const key = `${a.apiGroup}\u0000${a.resource}\u0000${a.subresource}\u0000${a.verb}\u0000${a.namespace}`;
+    const cached = v.filters.get(key);
+    if (cached) return cached;
+    const indexes: FilterIndexes = { allow: new NamespaceNameIndex(), deny: new NamespaceNameIndex() };
+    for (const rule of v.allow.collectionCandidates(a)) {
+      if (ruleMayMatchCollection(rule, a)) addRuleToIndex(indexes.allow, rule, a);
+    }
+    for (const rule of deny.collectionCandidates(a)) {
+      if (ruleMayMatchCollection(rule, a)) addRuleToIndex(indexes.deny, rule, a);
+    }
+    // Bounded: one entry per resource/verb/namespace shape the user lists.
+    if (v.filters.size >= 256) v.filters.delete(v.filters.keys().next().value as string);
+    v.filters.set(key, indexes);
+    return indexes;
   }
 
   const checker: AccessChecker = {
     username,
     roleNames,
     canAccessCluster(cluster) {
-      const v = view(cluster);
-      return v.deniedBy === undefined && v.matchedRoles.length > 0;
+      return isClusterAllowed(view(cluster));
     },
     checkCluster(cluster) {
-      const error = clusterDenied(cluster, view(cluster));
-      return error ? { allowed: false, error } : { allowed: true, filter: false };
+      const v = view(cluster);
+      return isClusterAllowed(v) ? ALLOWED : denial(() => clusterDenied(cluster, v)!);
     },
     allowedPrincipals(cluster) {
       const v = view(cluster);
-      if (clusterDenied(cluster, v)) return { users: [], groups: [] };
+      if (!isClusterAllowed(v)) return { users: [], groups: [] };
       return { users: v.users, groups: v.groups };
     },
     kubernetesPrincipals(cluster, request = {}) {
       const v = view(cluster);
-      const clusterError = clusterDenied(cluster, v);
-      if (clusterError) return { ok: false, error: clusterError };
-      if (v.users.length === 0 && v.groups.length === 0) {
-        return {
-          ok: false,
-          error: new RemotelerError(
-            'RMT_POLICY_NO_PRINCIPALS',
-            `your roles ${quoteList(v.matchedRoles)} allow Kubernetes cluster ${JSON.stringify(cluster.name)} but grant no Kubernetes user or group on it, so access is denied`,
-          ),
-        };
+      if (request.requestedUser === undefined && (request.requestedGroups?.length ?? 0) === 0) {
+        v.defaultPrincipals ??= principals(cluster, v, request);
+        return v.defaultPrincipals;
       }
-      const users = v.users;
-      if (users.length === 0) {
-        const why =
-          v.grantedUsers > 0
-            ? 'deny rules remove every Kubernetes user your roles grant'
-            : `your roles grant Kubernetes groups but no Kubernetes user, and your username ${JSON.stringify(username)} cannot be used as one`;
-        return {
-          ok: false,
-          error: new RemotelerError(
-            'RMT_POLICY_NO_PRINCIPALS',
-            `${why} on cluster ${JSON.stringify(cluster.name)}, so access is denied`,
-          ),
-        };
-      }
-      let user: string;
-      const { requestedUser, requestedGroups } = request;
-      if (requestedUser !== undefined) {
-        if (!users.includes(requestedUser)) {
-          return {
-            ok: false,
-            error: new RemotelerError(
-              'RMT_POLICY_IMPERSONATION_DENIED',
-              `you may not act as Kubernetes user ${JSON.stringify(requestedUser)} on cluster ${JSON.stringify(cluster.name)}; allowed users: ${quoteList(users)}`,
-            ),
-          };
-        }
-        user = requestedUser;
-      } else if (users.length > 1) {
-        return {
-          ok: false,
-          error: new RemotelerError(
-            'RMT_POLICY_USER_AMBIGUOUS',
-            `your roles allow several Kubernetes users on cluster ${JSON.stringify(cluster.name)} (${quoteList(users)}); choose one with kubectl --as <user>`,
-            { details: { users } },
-          ),
-        };
-      } else {
-        user = users[0]!;
-      }
-      let groups: readonly string[] = v.groups;
-      if (requestedGroups !== undefined && requestedGroups.length > 0) {
-        const outside = requestedGroups.filter((g) => g !== AUTHENTICATED && !v.groups.includes(g));
-        if (outside.length > 0) {
-          return {
-            ok: false,
-            error: new RemotelerError(
-              'RMT_POLICY_IMPERSONATION_DENIED',
-              `you may not act as Kubernetes group ${quoteList(outside)} on cluster ${JSON.stringify(cluster.name)}; allowed groups: ${quoteList(v.groups)}`,
-            ),
-          };
-        }
-        groups = requestedGroups;
-      }
-      return { ok: true, user, groups: [...new Set([...groups, AUTHENTICATED])].sort() };
+      return principals(cluster, v, request);
     },
     checkRequest(cluster, attributes) {
       const v = view(cluster);
-      const clusterError = clusterDenied(cluster, v);
-      if (clusterError) return { allowed: false, error: clusterError };
+      if (!isClusterAllowed(v)) return denial(() => clusterDenied(cluster, v)!);
       if (!attributes.isResourceRequest) {
         const read = attributes.verb === 'get' || attributes.verb === 'head';
-        if ((read && DISCOVERY_PATH.test(attributes.path)) || v.fullWildcard)
-          return { allowed: true, filter: false };
-        return {
-          allowed: false,
-          error: new RemotelerError(
-            'RMT_POLICY_REQUEST_DENIED',
-            `${username} cannot ${attributes.verb} the non-resource path ${JSON.stringify(attributes.path)} on Kubernetes cluster ${JSON.stringify(cluster.name)}: only discovery paths are open to every role; others need a rule granting kind '*' on every namespace and name`,
-          ),
-        };
+        if ((read && DISCOVERY_PATH.test(attributes.path)) || v.fullWildcard) return ALLOWED;
+        return denial(
+          () =>
+            new RemotelerError(
+              'RMT_POLICY_REQUEST_DENIED',
+              `${username} cannot ${attributes.verb} the non-resource path ${JSON.stringify(attributes.path)} on Kubernetes cluster ${JSON.stringify(cluster.name)}: only discovery paths are open to every role; others need a rule granting kind '*' on every namespace and name`,
+            ),
+        );
       }
       return decideResource(cluster, v, attributes);
     },
@@ -506,22 +528,14 @@ export function createAccessChecker(
       const decision = checker.checkRequest(cluster, attributes);
       if (!decision.allowed) return { needed: true, test: () => false };
       if (!decision.filter) return { needed: false, test: () => true };
-      const v = view(cluster);
-      const allowIndex = new NamespaceNameIndex();
-      const denyIndex = new NamespaceNameIndex();
-      for (const rule of v.allow.candidates(attributes)) {
-        if (ruleMayMatchCollection(rule, attributes)) addRuleToIndex(allowIndex, rule, attributes);
-      }
-      for (const rule of deny.candidates(attributes)) {
-        if (ruleMayMatchCollection(rule, attributes)) addRuleToIndex(denyIndex, rule, attributes);
-      }
-      const checkDeny = !denyIndex.empty;
+      const { allow, deny: denied } = filterIndexes(view(cluster), attributes);
+      const checkDeny = !denied.empty;
       return {
         needed: true,
         test(object: FilterableObject) {
           const namespace = object.namespace ?? '';
-          if (checkDeny && denyIndex.matches(namespace, object.name)) return false;
-          return allowIndex.matches(namespace, object.name);
+          if (checkDeny && denied.matches(namespace, object.name)) return false;
+          return allow.matches(namespace, object.name);
         },
       };
     },

@@ -112,14 +112,33 @@ export class NamespaceNameIndex {
   matches(namespace: string, name: string): boolean {
     const group = this.#byNamespace.get(namespace);
     if (group?.matches(name)) return true;
+    const patterned = this.#patternedFor(namespace);
+    if (patterned === true) return true;
+    for (const names of patterned) if (names.matches(name)) return true;
+    return false;
+  }
+
+  // List results come namespace by namespace, so the namespace patterns are tested once per
+  // distinct namespace and remembered: `true` when some pattern allows every name there.
+  readonly #byPatternedNamespace = new Map<string, true | readonly NameGroup[]>();
+
+  #patternedFor(namespace: string): true | readonly NameGroup[] {
+    const cached = this.#byPatternedNamespace.get(namespace);
+    if (cached) return cached;
+    let result: true | NameGroup[];
     if (this.#anyNamePatterns.length > 0) {
       this.#anyNameTest ??= combine(this.#anyNamePatterns);
-      if (this.#anyNameTest(namespace)) return true;
     }
-    for (const entry of this.#patternGroups.values()) {
-      if (entry.namespace.test(namespace) && entry.names.matches(name)) return true;
+    if (this.#anyNameTest?.(namespace)) {
+      result = true;
+    } else {
+      result = [];
+      for (const entry of this.#patternGroups.values())
+        if (entry.namespace.test(namespace)) result.push(entry.names);
     }
-    return false;
+    if (this.#byPatternedNamespace.size >= 4096) this.#byPatternedNamespace.clear();
+    this.#byPatternedNamespace.set(namespace, result);
+    return result;
   }
 }
 
