@@ -3,14 +3,13 @@ import type { Duplex } from 'node:stream';
 import { PodStreamServer } from './pod-stream-server.js';
 import type { PodStreamTarget } from './pod-stream-target.js';
 
-export type { FailureStatus } from './http-status.js';
 export {
   PodStreamServer,
   type PodStreamServerOptions,
   WEBSOCKET_EXEC_PROTOCOLS,
 } from './pod-stream-server.js';
 export type { PodStreamTarget } from './pod-stream-target.js';
-export { formatDate, shellPrompt } from './runtime/builtin-programs.js';
+export { shellPrompt } from './runtime/builtin-programs.js';
 export {
   ContainerRuntime,
   type ContainerRuntimeOptions,
@@ -22,7 +21,6 @@ export {
 export { FileSystemError, type MemoryFileStat, MemoryFileSystem } from './runtime/memory-file-system.js';
 export {
   collectingSink,
-  discardSink,
   type OutputSink,
   ProcessInput,
   ProcessOutput,
