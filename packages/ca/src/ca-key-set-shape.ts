@@ -38,11 +38,39 @@ export function checkCaKeySet(value: unknown, kind: string): CaKeySet {
   const keys = set.keys as CaKeyRecord[];
   if (!keys.some((k) => k.id === set.signingKeyId))
     throw corrupt(`the stored ${kind} CA signs with a key it does not hold`);
+  // Only the known fields, so nothing unexpected (a stale `revision`) is ever persisted.
   return Object.freeze({
     kind: kind as CaKeySet['kind'],
     clusterName: set.clusterName,
     signingKeyId: set.signingKeyId as string,
     phase: set.phase as CaKeySet['phase'],
-    keys: Object.freeze(keys.map((k) => Object.freeze({ ...k }))),
+    keys: Object.freeze(
+      keys.map((k) =>
+        Object.freeze({
+          id: k.id,
+          kind: k.kind,
+          algorithm: k.algorithm,
+          privateKeyPem: k.privateKeyPem,
+          certificatePem: k.certificatePem,
+          createdAt: k.createdAt,
+        }),
+      ),
+    ),
   });
+}
+
+/** The set with its store revision attached. */
+export function withRevision(set: CaKeySet, revision: string): CaKeySet {
+  return Object.freeze({ ...set, revision });
+}
+
+/** `RMT_CA_KEY_STORE_CONFLICT` for a conditional write whose expectation failed. */
+export function conflict(kind: string, expected: string | null): RemotelerError {
+  return new RemotelerError(
+    'RMT_CA_KEY_STORE_CONFLICT',
+    expected === null
+      ? `a ${kind} CA is already stored`
+      : `the stored ${kind} CA is no longer at revision ${expected}`,
+    { details: { kind, expectedRevision: expected } },
+  );
 }

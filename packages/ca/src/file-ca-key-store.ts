@@ -1,10 +1,16 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { chmod, link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CaKeySet, CaKeyStore, CaKeyStoreCapabilities, CaKind } from '@remoteler/core';
+import type {
+  CaKeySet,
+  CaKeySetWriteOptions,
+  CaKeyStore,
+  CaKeyStoreCapabilities,
+  CaKind,
+} from '@remoteler/core';
 import { RemotelerError } from '@remoteler/core';
-import { checkCaKeySet } from './ca-key-set-shape.js';
+import { checkCaKeySet, conflict, withRevision } from './ca-key-set-shape.js';
 
 /** Options for {@link FileCaKeyStore}. */
 export interface FileCaKeyStoreOptions {
@@ -13,6 +19,10 @@ export interface FileCaKeyStoreOptions {
    * existing directory that group or others can write to is refused.
    */
   readonly directory: string;
+}
+
+function revisionOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 function permissions(path: string, mode: number, wanted: string): RemotelerError {
@@ -32,6 +42,8 @@ function permissions(path: string, mode: number, wanted: string): RemotelerError
 export class FileCaKeyStore implements CaKeyStore {
   readonly capabilities: CaKeyStoreCapabilities = Object.freeze({ durable: true, shared: false });
   readonly #directory: string;
+  /** Saves of this instance run one at a time, so a revision check and its rename are not interleaved. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: FileCaKeyStoreOptions) {
     if (typeof options?.directory !== 'string' || options.directory === '')
@@ -61,6 +73,12 @@ export class FileCaKeyStore implements CaKeyStore {
   }
 
   async load(kind: CaKind): Promise<CaKeySet | undefined> {
+    const stored = await this.#read(kind);
+    return stored && withRevision(stored.set, stored.revision);
+  }
+
+  /** The stored set and its revision: a hash of the file's bytes, so any change shows. */
+  async #read(kind: CaKind): Promise<{ set: CaKeySet; revision: string } | undefined> {
     if (!(await this.#checkDirectory())) return undefined;
     const path = this.pathOf(kind);
     let handle: Awaited<ReturnType<typeof open>>;
@@ -83,54 +101,78 @@ export class FileCaKeyStore implements CaKeyStore {
       if (!info.isFile())
         throw new RemotelerError('RMT_CA_KEY_STORE_CORRUPT', `${path} is not a regular file`);
       if ((info.mode & 0o077) !== 0) throw permissions(path, info.mode, '0600 (owner read/write only)');
+      const text = await handle.readFile('utf8');
       let parsed: unknown;
       try {
-        parsed = JSON.parse(await handle.readFile('utf8'));
+        parsed = JSON.parse(text);
       } catch {
         // No cause: V8's JSON.parse message quotes the text around the error, which here could be
         // part of a private key, and causes end up in logs.
         throw new RemotelerError('RMT_CA_KEY_STORE_CORRUPT', `${path} is not valid JSON`);
       }
-      return checkCaKeySet(parsed, kind);
+      return { set: checkCaKeySet(parsed, kind), revision: revisionOf(text) };
     } finally {
       await handle.close();
     }
   }
 
-  async save(set: CaKeySet): Promise<void> {
-    const checked = checkCaKeySet(structuredClone(set), set.kind);
+  /**
+   * Writes atomically. Conditional writes: `expectedRevision: null` creates the file with link(2),
+   * which fails if it exists even when another process wrote it a moment ago; a string revision is
+   * compared with the file just before the rename (safe within this instance, whose saves run one
+   * at a time; across processes only creation is atomic: `capabilities.shared` is false).
+   */
+  save(set: CaKeySet, options: CaKeySetWriteOptions = {}): Promise<CaKeySet> {
+    const run = () => this.#save(set, options);
+    const result = this.#queue.then(run, run);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async #save(set: CaKeySet, options: CaKeySetWriteOptions): Promise<CaKeySet> {
+    const checked = checkCaKeySet(structuredClone(set), set?.kind);
     if (!(await this.#checkDirectory())) {
       await mkdir(this.#directory, { recursive: true, mode: 0o700 });
       // mkdir's mode is filtered by the umask; set it exactly.
       await chmod(this.#directory, 0o700);
     }
     const target = this.pathOf(checked.kind);
+    const text = `${JSON.stringify(checked, null, 2)}\n`;
     const temp = join(this.#directory, `.${checked.kind}-ca.json.${randomBytes(6).toString('hex')}.tmp`);
     // O_EXCL + mode 0600 at creation: the secret is never readable by others, not even briefly.
     const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     try {
-      await handle.writeFile(`${JSON.stringify(checked, null, 2)}\n`, 'utf8');
+      await handle.writeFile(text, 'utf8');
       await handle.chmod(0o600);
       await handle.sync();
-    } catch (error) {
+    } finally {
       await handle.close();
-      await rm(temp, { force: true });
-      throw error;
     }
-    await handle.close();
     try {
-      await rename(temp, target);
-    } catch (error) {
+      const expected = options.expectedRevision;
+      if (expected === null) {
+        try {
+          await link(temp, target);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw conflict(checked.kind, null);
+          throw error;
+        }
+      } else {
+        if (typeof expected === 'string' && (await this.#read(checked.kind))?.revision !== expected)
+          throw conflict(checked.kind, expected);
+        await rename(temp, target);
+      }
+    } finally {
       await rm(temp, { force: true });
-      throw error;
     }
-    // fsync the directory so that the rename itself survives a crash.
+    // fsync the directory so that the new entry itself survives a crash.
     const directory = await open(this.#directory, constants.O_RDONLY);
     try {
       await directory.sync();
     } finally {
       await directory.close();
     }
+    return withRevision(checked, revisionOf(text));
   }
 
   async close(): Promise<void> {}

@@ -194,27 +194,33 @@ export class X509CertificateAuthority implements CertificateAuthority {
   static async open(options: X509CertificateAuthorityOptions): Promise<X509CertificateAuthority> {
     X509CertificateAuthority.#checkOptions(options);
     let set = await options.keyStore.load(options.kind);
-    if (set) {
-      if (set.clusterName !== options.clusterName)
-        throw new RemotelerError(
-          'RMT_CONFIG_INVALID',
-          `the stored ${options.kind} CA belongs to cluster ${JSON.stringify(set.clusterName)}, not ${JSON.stringify(options.clusterName)}`,
-          { details: { field: 'clusterName' } },
-        );
-    } else {
+    if (!set) {
       const record = await X509CertificateAuthority.#createRecord(
         options,
         options.algorithm ?? DEFAULT_CA_KEY_ALGORITHM,
       );
-      set = Object.freeze({
+      const created: CaKeySet = Object.freeze({
         kind: options.kind,
         clusterName: options.clusterName,
         signingKeyId: record.id,
         phase: 'standby',
         keys: Object.freeze([record]),
       });
-      await options.keyStore.save(set);
+      try {
+        // Create-if-absent: when two replicas start at once, one CA wins and both use it.
+        set = await options.keyStore.save(created, { expectedRevision: null });
+      } catch (error) {
+        if (!RemotelerError.hasCode(error, 'RMT_CA_KEY_STORE_CONFLICT')) throw error;
+        set = await options.keyStore.load(options.kind);
+        if (!set) throw error;
+      }
     }
+    if (set.clusterName !== options.clusterName)
+      throw new RemotelerError(
+        'RMT_CONFIG_INVALID',
+        `the stored ${options.kind} CA belongs to cluster ${JSON.stringify(set.clusterName)}, not ${JSON.stringify(options.clusterName)}`,
+        { details: { field: 'clusterName' } },
+      );
     const generations = new Map(
       set.keys.map((record) => [record.id, X509CertificateAuthority.#load(record, options.kind)]),
     );
@@ -571,8 +577,14 @@ export class X509CertificateAuthority implements CertificateAuthority {
         this.kind,
         frozen.keys.map((k) => k.certificatePem),
       );
-      if (save) await this.#store.save(frozen);
-      this.#set = frozen;
+      // Conditional on the revision this instance read: a step taken meanwhile by another
+      // instance on the same store is not overwritten (RMT_CA_KEY_STORE_CONFLICT; reload()).
+      this.#set = save
+        ? await this.#store.save(
+            frozen,
+            this.#set.revision === undefined ? {} : { expectedRevision: this.#set.revision },
+          )
+        : frozen;
       this.#generations = generations;
       this.#bundle = bundle;
       return this.rotationStatus();

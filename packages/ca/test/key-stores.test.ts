@@ -149,9 +149,10 @@ describe.each([
   it('loads nothing before the first save, then exactly what was saved', async () => {
     const store = makeStore();
     expect(await store.load('user')).toBeUndefined();
-    const set = await sampleSet('user');
-    await store.save(set);
-    expect(await store.load('user')).toEqual(set);
+    const { revision: _theirs, ...set } = await sampleSet('user');
+    const saved = await store.save(set);
+    expect(saved).toMatchObject(set);
+    expect(await store.load('user')).toEqual(saved);
     expect(await store.load('host')).toBeUndefined();
   });
 
@@ -160,15 +161,15 @@ describe.each([
     const user = await sampleSet('user');
     const host = await sampleSet('host');
     await store.save(user);
-    await store.save(host);
+    const hostSaved = await store.save(host);
     const rotated = {
       ...user,
       phase: 'init' as const,
       keys: [...user.keys, (await sampleSet('user')).keys[0]!],
     };
     await store.save(rotated);
-    expect(await store.load('user')).toEqual(rotated);
-    expect(await store.load('host')).toEqual(host);
+    expect(await store.load('user')).toMatchObject({ phase: 'init', keys: rotated.keys });
+    expect(await store.load('host')).toEqual(hostSaved);
   });
 
   it('is not affected by later changes to the object it was given', async () => {
@@ -186,6 +187,25 @@ describe.each([
       () => store.save({ ...set, signingKeyId: 'user-0000000000000000' }),
       'RMT_CA_KEY_STORE_CORRUPT',
     );
+  });
+
+  it('creates only when nothing is stored, given expectedRevision null', async () => {
+    const store = makeStore();
+    const first = await store.save(await sampleSet('user'), { expectedRevision: null });
+    await expectCode(() => store.save(first, { expectedRevision: null }), 'RMT_CA_KEY_STORE_CONFLICT');
+    expect(await store.load('user')).toEqual(first);
+  });
+
+  it('replaces only the revision it was told, and gives every write a new revision', async () => {
+    const store = makeStore();
+    const first = await store.save(await sampleSet('user'));
+    const second = await store.save({ ...first, phase: 'init' }, { expectedRevision: first.revision! });
+    expect(second.revision).not.toBe(first.revision);
+    await expectCode(
+      () => store.save({ ...first, phase: 'update-clients' }, { expectedRevision: first.revision! }),
+      'RMT_CA_KEY_STORE_CONFLICT',
+    );
+    expect((await store.load('user'))?.phase).toBe('init');
   });
 
   it('closes more than once', async () => {

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeUserIdentity, TrustBundle, X509CertificateAuthority } from '../src/index.js';
+import { decodeUserIdentity, MemoryCaKeyStore, TrustBundle, X509CertificateAuthority } from '../src/index.js';
 import { expectCode, fullIdentity, HOUR, openAuthorities, userKeyPair } from './helpers.js';
 
 async function issue(ca: X509CertificateAuthority) {
@@ -92,6 +92,28 @@ describe('CA rotation', () => {
     expect(user.decodeUserIdentity(certificate.certificatePem).identity.username).toBe('alice@example.com');
     await user.finishRotation();
     expect((await reopened.reload()).trustedCaIds).toEqual([user.signingCaId]);
+  });
+
+  it('lets two replicas that start at once agree on one CA', async () => {
+    const store = new MemoryCaKeyStore();
+    const open = () => X509CertificateAuthority.open({ kind: 'user', keyStore: store, clusterName: 'c' });
+    const [a, b] = await Promise.all([open(), open()]);
+    expect(a.signingCaId).toBe(b.signingCaId);
+    expect((await store.load('user'))?.signingKeyId).toBe(a.signingCaId);
+  });
+
+  it('refuses a step based on a stale view when another instance rotated meanwhile', async () => {
+    const { user, store } = await openAuthorities();
+    const other = await X509CertificateAuthority.open({
+      kind: 'user',
+      keyStore: store,
+      clusterName: 'root.example.com',
+    });
+    await user.startRotation();
+    await expectCode(() => other.startRotation(), 'RMT_CA_KEY_STORE_CONFLICT');
+    expect((await other.reload()).phase).toBe('init');
+    await other.switchSigning();
+    expect((await user.reload()).signingCaId).toBe(other.signingCaId);
   });
 
   it('runs concurrent rotation calls one at a time', async () => {

@@ -22,6 +22,7 @@ export type {
   CaKeyAlgorithm,
   CaKeyRecord,
   CaKeySet,
+  CaKeySetWriteOptions,
   CaKeyStore,
   CaKeyStoreCapabilities,
   CaKind,

@@ -47,6 +47,19 @@ export interface CaKeySet {
   readonly phase: CaRotationPhase;
   /** Every trusted generation, oldest first. */
   readonly keys: readonly CaKeyRecord[];
+  /** Opaque store revision, set by stores on `load`/`save`; ignored when given to `save`. */
+  readonly revision?: string;
+}
+
+/** Options for {@link CaKeyStore.save}. */
+export interface CaKeySetWriteOptions {
+  /**
+   * Optimistic concurrency. Absent: write unconditionally. `null`: write only if no set of that
+   * kind is stored yet (two replicas creating the CA at once: one wins, the other loads it). A
+   * string: write only if the stored set still has this revision. Otherwise the write fails with
+   * `RMT_CA_KEY_STORE_CONFLICT` and nothing changes.
+   */
+  readonly expectedRevision?: string | null;
 }
 
 /** What a key store can do, declared instead of throwing "not implemented". */
@@ -63,14 +76,15 @@ export interface CaKeyStoreCapabilities {
  * never a mix.
  *
  * Errors: `RMT_CA_KEY_FILE_PERMISSIONS` (stored key material readable by others: refused, never
- * loaded), `RMT_CA_KEY_STORE_CORRUPT` (stored data that does not parse).
+ * loaded), `RMT_CA_KEY_STORE_CORRUPT` (stored data that does not parse), `RMT_CA_KEY_STORE_CONFLICT`
+ * (a conditional `save` whose expectation no longer holds).
  */
 export interface CaKeyStore {
   readonly capabilities: CaKeyStoreCapabilities;
   /** The stored set for `kind`, or `undefined` when the authority was never created. */
   load(kind: CaKind): Promise<CaKeySet | undefined>;
-  /** Replaces the stored set for `set.kind` atomically. */
-  save(set: CaKeySet): Promise<void>;
+  /** Replaces the stored set for `set.kind` atomically; returns it with its new `revision`. */
+  save(set: CaKeySet, options?: CaKeySetWriteOptions): Promise<CaKeySet>;
   /** Releases resources; idempotent. */
   close(): Promise<void>;
 }

@@ -79,6 +79,12 @@ export const CA_ERRORS = defineErrors({
     summary: 'Stored CA key material could not be read or does not have the expected shape.',
     hint: 'Restore the CA key file from a backup; never delete it while certificates it signed are in use.',
   },
+  RMT_CA_KEY_STORE_CONFLICT: {
+    category: 'conflict',
+    summary:
+      'The stored CA changed since this instance read it (another replica created or rotated it), so the write was refused.',
+    hint: 'Reload the CA (reload()) to pick up the other change, then repeat the step if it is still needed.',
+  },
   RMT_CA_BUNDLE_INVALID: {
     category: 'input',
     summary:
