@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 const packages = fileURLToPath(new URL('./packages/', import.meta.url));
 
-// Tests run against the TypeScript sources; the smoke test (packages/core/test/smoke.test.ts)
+// Tests run against the TypeScript sources; the smoke test (packages/core/test/built-packages.test.ts)
 // separately imports every *built* package in a fresh Node process.
 export default defineConfig({
   resolve: {
