@@ -59,6 +59,8 @@ export interface KubeApiSimulatorOptions {
   readonly historyLimit?: number;
   /** Largest accepted request body, in bytes. Default 3 MiB (the API server's limit). */
   readonly maxBodyBytes?: number;
+  /** How many requests {@link KubeApiSimulator.requests} keeps (oldest dropped first). Default 10 000. */
+  readonly maxRecordedRequests?: number;
   /** Options of the exec/attach/port-forward layer and its fake container runtime. */
   readonly streams?: PodStreamServerOptions;
 }
@@ -85,6 +87,7 @@ export interface RecordedRequest {
   /** True when the request asked for a protocol upgrade (exec, attach, port-forward). */
   readonly upgrade: boolean;
   readonly userAgent?: string;
+  /** Request headers (HTTP/2 pseudo-headers included); Authorization and Cookie values masked. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
@@ -157,6 +160,7 @@ export class KubeApiSimulator {
     private readonly context: SimulatorContext & { registry: Registry },
     private readonly adminCredentials: CertificateAndKey,
     podStreams: PodStreamServer,
+    private readonly maxRecorded: number,
   ) {
     this.podStreams = podStreams;
     this.port = server.port;
@@ -230,6 +234,7 @@ export class KubeApiSimulator {
       context,
       admin,
       new PodStreamServer(options.streams ?? {}),
+      options.maxRecordedRequests ?? 10_000,
     );
 
     // A deleted pod's logs go with it, and its `logs -f` streams end, however it was deleted.
@@ -336,6 +341,9 @@ export class KubeApiSimulator {
 
   private record(entry: RecordedRequest): void {
     this.recorded.push(entry);
+    // Bounded, so that a long-running `remoteler-kube-sim` does not grow without end.
+    if (this.recorded.length > this.maxRecorded)
+      this.recorded.splice(0, this.recorded.length - this.maxRecorded);
     for (const w of [...this.waiters]) if (w.predicate(entry)) w.resolve(entry);
   }
 
@@ -492,7 +500,7 @@ export class KubeApiSimulator {
       protocol: (req.httpVersion === '2.0' ? 'h2' : 'http/1.1') as 'h2' | 'http/1.1',
       upgrade,
       ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
-      headers: { ...req.headers },
+      headers: redact(req.headers),
     };
   }
 
@@ -644,6 +652,19 @@ export class KubeApiSimulator {
       this.podStreams,
     );
   }
+}
+
+/**
+ * Request headers for the record, with credentials masked: tests assert on identities
+ * (`authenticatedUser`), and recorded requests may end up in test output.
+ */
+function redact(headers: AnyRequest['headers']): Record<string, string | string[] | undefined> {
+  const copy: Record<string, string | string[] | undefined> = { ...headers };
+  const auth = copy.authorization;
+  if (typeof auth === 'string') copy.authorization = `${auth.split(' ')[0]} <redacted>`;
+  if (copy['proxy-authorization'] !== undefined) copy['proxy-authorization'] = '<redacted>';
+  if (copy.cookie !== undefined) copy.cookie = '<redacted>';
+  return copy;
 }
 
 /** Writes a Status (JSON) or a plain-text body. */

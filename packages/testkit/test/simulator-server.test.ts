@@ -1,5 +1,5 @@
 import { RemotelerError } from '@remoteler/core';
-import { KubeApiSimulator, kubectlPath } from '@remoteler/testkit';
+import { KubeApiSimulator, kubectlPath, runKubectl } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, callH2, rawUpgrade } from './support/https.js';
 
@@ -70,6 +70,33 @@ describe('KubeApiSimulator server', () => {
       body: '{}',
     });
     expect(answer.json().status.userInfo.username).toBe('viewer');
+  });
+
+  it('writes token kubeconfigs that kubectl uses', async () => {
+    sim.addToken('tok-bob', { name: 'bob', groups: ['qa'] });
+    const kubeconfig = await sim.kubeconfig({ token: 'tok-bob' });
+    const result = await runKubectl('1.33', ['auth', 'whoami', '-o', 'json'], {
+      kubeconfig: kubeconfig.path,
+    });
+    expect(JSON.parse(result.stdout).status.userInfo).toEqual({
+      username: 'bob',
+      groups: ['qa', 'system:authenticated'],
+    });
+    const seen = sim.requests.at(-1)!;
+    expect(seen.authenticatedUser?.name).toBe('bob');
+    // The token itself is not kept in the record.
+    expect(seen.headers.authorization).toBe('Bearer <redacted>');
+  });
+
+  it('keeps at most maxRecordedRequests requests', async () => {
+    const small = await KubeApiSimulator.start({ maxRecordedRequests: 2 });
+    try {
+      for (const path of ['/version', '/healthz', '/livez'])
+        await call(small, path, { cert: small.adminCertificate });
+      expect(small.requests.map((r) => r.path)).toEqual(['/healthz', '/livez']);
+    } finally {
+      await small.close();
+    }
   });
 
   it('answers pods/exec without an Upgrade header with 400, as the API server does', async () => {
