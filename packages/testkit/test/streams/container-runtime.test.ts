@@ -171,3 +171,32 @@ describe('tar for kubectl cp', () => {
     runtime.close();
   });
 });
+
+describe('port handlers', () => {
+  it('echo on every port by default, refuse with unhandledPorts: refuse, and reject ports outside 1-65535', () => {
+    const echoing = new ContainerRuntime();
+    expect(echoing.portHandler('default', 'web-0', 80)).toBeTypeOf('function');
+    echoing.setPortHandler('default', 'web-0', 80, null);
+    expect(echoing.portHandler('default', 'web-0', 80)).toBeUndefined();
+    const refusing = new ContainerRuntime({ unhandledPorts: 'refuse' });
+    expect(refusing.portHandler('default', 'web-0', 80)).toBeUndefined();
+    expect(() => refusing.setPortHandler('default', 'web-0', 0, null)).toThrow(
+      expect.objectContaining({ code: 'RMT_TESTKIT_STREAM_OPTION_INVALID' }),
+    );
+    echoing.close();
+    refusing.close();
+  });
+
+  it('refuses new sessions after close() with RMT_TESTKIT_STREAM_CLOSED', async () => {
+    const runtime = new ContainerRuntime();
+    runtime.close();
+    runtime.close();
+    await expect(
+      runtime.exec(ref, ['true'], {
+        tty: false,
+        terminal: new TerminalSizeEvents(),
+        signal: new AbortController().signal,
+      }),
+    ).rejects.toMatchObject({ code: 'RMT_TESTKIT_STREAM_CLOSED' });
+  });
+});
