@@ -1475,6 +1475,28 @@ const filterCases: FilterCase[] = [
     ],
   },
   {
+    name: 'a regex with a backreference keeps its meaning beside other patterns',
+    roles: [
+      role('r', {
+        ...L,
+        kubernetes_resources: [
+          { kind: 'pod', namespace: 'a', name: '^(x+)-\\1$', verbs: ['list'] },
+          { kind: 'pod', namespace: 'a', name: '^(y+)-z$', verbs: ['list'] },
+          { kind: 'pod', namespace: 'a', name: 'w*', verbs: ['list'] },
+        ],
+      }),
+    ],
+    req: ['GET', '/api/v1/namespaces/a/pods'],
+    needed: true,
+    objects: [
+      ['a', 'xx-xx', true],
+      ['a', 'xx-x', false],
+      ['a', 'yy-z', true],
+      ['a', 'web', true],
+      ['a', 'yy-yy', false],
+    ],
+  },
+  {
     name: 'a watch is filtered like a list',
     roles: [podReader],
     req: ['GET', '/api/v1/pods', 'watch=true'],
