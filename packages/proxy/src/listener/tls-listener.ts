@@ -53,6 +53,12 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
     ALPNProtocols: ['http/1.1'],
     maxHeaderSize: options.maxHeaderSize ?? 16_384,
     headersTimeout: options.headersTimeoutMs ?? 20_000,
+    // Node enforces headersTimeout only when it sweeps connections; sweep often enough that a
+    // slow-loris client is cut close to the limit, not up to 30 s (Node's default sweep) later.
+    connectionsCheckingInterval: Math.min(
+      5_000,
+      Math.max(250, Math.floor((options.headersTimeoutMs ?? 20_000) / 4)),
+    ),
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 60_000,
     // A request body still arriving after this long is abandoned; responses (watches) are not limited.
     requestTimeout: 300_000,

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RemotelerError } from '@remoteler/core';
 
@@ -83,7 +83,7 @@ export function sendStatusOnSocket(socket: Duplex, error: unknown): void {
     return;
   }
   socket.end(
-    `HTTP/1.1 ${status.code} ${status.reason}\r\n` +
+    `HTTP/1.1 ${status.code} ${STATUS_CODES[status.code] ?? status.reason}\r\n` +
       'Content-Type: application/json\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Cache-Control: no-store\r\n' +
