@@ -22,8 +22,11 @@ export function compileLabelSelector(selector: LabelSelector | undefined, traits
   if (!selector) return NOTHING;
   const entries = Object.entries(selector);
   if (entries.length === 0) return NOTHING;
-  if (Object.hasOwn(selector, '*')) return EVERYTHING;
-  const compiled: Array<readonly [string, PatternMatcher[]]> = entries.map(([key, value]) => [
+  // `'*': '*'` matches every cluster; beside other keys it adds nothing, so those still apply
+  // (reading it as "everything" would silently drop the admin's other conditions).
+  const keyed = entries.filter(([key]) => key !== '*');
+  if (keyed.length === 0) return EVERYTHING;
+  const compiled: Array<readonly [string, PatternMatcher[]]> = keyed.map(([key, value]) => [
     key,
     (typeof value === 'string' ? [value] : value).map((v) => compileRoleValue(v, traits)),
   ]);

@@ -96,6 +96,12 @@ const clusterCases: ClusterCase[] = [
     allowed: true,
   },
   {
+    name: 'the wildcard selector beside another key still requires that key',
+    roles: [role('r', { kubernetes_labels: { '*': '*', env: 'staging' } })],
+    cluster: dev,
+    allowed: false,
+  },
+  {
     name: "a label value '*' needs the key to be present",
     roles: [role('r', { kubernetes_labels: { tier: '*' } })],
     cluster: dev,
