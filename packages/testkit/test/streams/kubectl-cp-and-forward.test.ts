@@ -4,39 +4,39 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { KubeConfig, PortForward } from '@kubernetes/client-node';
-import { runKubectl, startKubectl } from '@remoteler/testkit';
+import { KubeApiSimulator, runKubectl, startKubectl, type WrittenKubeconfig } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
-import { type StreamApiServer, startStreamApiServer } from './support/stream-api-server.js';
 
-// kubectl cp and forwarding to a real local TCP server need the container runtime to outlive one
-// connection and to be visible to the test; these run against a minimal HTTPS API server wired to
-// one PodStreamServer (see support/stream-api-server.ts).
-let api: StreamApiServer;
+// kubectl cp and port-forward against the simulator, checking the fake container's filesystem and
+// port handlers through `sim.runtime`, which outlives each connection.
+let sim: KubeApiSimulator;
+let admin: WrittenKubeconfig;
 let dir: string;
 let upstream: Server;
 let upstreamPort: number;
 const app = { namespace: 'default', pod: 'web-0', container: 'app' };
 
 beforeAll(async () => {
-  api = await startStreamApiServer();
+  sim = await KubeApiSimulator.start({ seed: true });
+  admin = await sim.adminKubeconfig();
   dir = await mkdtemp(join(tmpdir(), 'remoteler-kubectl-cp-'));
   upstream = createServer((socket) => {
     socket.once('data', (chunk) => socket.end(`upstream got: ${chunk.toString()}`));
   });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   upstreamPort = (upstream.address() as import('node:net').AddressInfo).port;
-  api.streams.runtime.forwardPort('default', 'web-0', 8080, upstreamPort);
+  sim.runtime.forwardPort('default', 'web-0', 8080, upstreamPort);
 });
 
 afterAll(async () => {
-  await api?.close();
+  await sim?.close();
   await new Promise((resolve) => upstream?.close(resolve));
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe.each(['1.27', '1.30', '1.33'])('kubectl %s', (version) => {
-  const options = () => ({ kubeconfig: api.kubeconfig.path, timeoutMs: 30_000 });
+  const options = () => ({ kubeconfig: admin.path, timeoutMs: 30_000 });
   const tag = version.replace('.', '-');
 
   it('cp copies a local file into the pod (test -d probe, then tar -xmf - -C <dir>)', async () => {
@@ -49,9 +49,9 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s', (version) => {
     );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const fs = api.streams.runtime.fileSystem(app);
+    const fs = sim.runtime.fileSystem(app);
     expect(fs.readFile(`/tmp/dest-${tag}.txt`).toString()).toBe(`uploaded by kubectl ${version}\n`);
-    const commands = api.streams.runtime.sessions.map((session) => session.command.join(' '));
+    const commands = sim.runtime.sessions.map((session) => session.command.join(' '));
     expect(commands).toContain(`test -d /tmp/dest-${tag}.txt`);
     expect(
       commands.some((command) =>
@@ -61,7 +61,7 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s', (version) => {
   });
 
   it('cp copies a file out of the pod (tar cf - <path>) onto local disk', async () => {
-    api.streams.runtime.fileSystem(app).writeFile(`/tmp/report-${tag}.txt`, 'line 1\nline 2\n');
+    sim.runtime.fileSystem(app).writeFile(`/tmp/report-${tag}.txt`, 'line 1\nline 2\n');
     const local = join(dir, `download-${tag}.txt`);
     const result = await runKubectl(
       version,
@@ -70,16 +70,11 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s', (version) => {
     );
     expect(result.code).toBe(0);
     expect(await readFile(local, 'utf8')).toBe('line 1\nline 2\n');
-    expect(api.streams.runtime.sessions.at(-1)?.command).toEqual([
-      'tar',
-      'cf',
-      '-',
-      `/tmp/report-${tag}.txt`,
-    ]);
+    expect(sim.runtime.sessions.at(-1)?.command).toEqual(['tar', 'cf', '-', `/tmp/report-${tag}.txt`]);
   });
 
   it('cp --retries pipes tar through tail -c+<offset> in sh -c, and still copies the file', async () => {
-    api.streams.runtime.fileSystem(app).writeFile(`/tmp/retry-${tag}.bin`, Buffer.alloc(70_000, 7));
+    sim.runtime.fileSystem(app).writeFile(`/tmp/retry-${tag}.bin`, Buffer.alloc(70_000, 7));
     const local = join(dir, `retry-${tag}.bin`);
     const result = await runKubectl(
       version,
@@ -88,14 +83,14 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s', (version) => {
     );
     expect(result.code).toBe(0);
     expect(await readFile(local)).toEqual(Buffer.alloc(70_000, 7));
-    const [shell, flag, script] = api.streams.runtime.sessions.at(-1)?.command ?? [];
+    const [shell, flag, script] = sim.runtime.sessions.at(-1)?.command ?? [];
     expect([shell, flag]).toEqual(['sh', '-c']);
     expect(script).toMatch(new RegExp(`^tar cf - /tmp/retry-${tag}\\.bin \\| tail -c\\+?\\d+$`));
   });
 
   it('port-forward reaches a real TCP server the pod port forwards to', async () => {
     const forward = await startKubectl(version, ['port-forward', 'pod/web-0', ':8080'], {
-      kubeconfig: api.kubeconfig.path,
+      kubeconfig: admin.path,
     });
     try {
       const line = await forward.waitForOutput(/Forwarding from 127\.0\.0\.1:(\d+) -> 8080/);
@@ -116,9 +111,9 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s', (version) => {
   });
 
   it('port-forward to a port nothing listens on reports the error kubectl prints', async () => {
-    api.streams.runtime.setPortHandler('default', 'web-0', 9999, null);
+    sim.runtime.setPortHandler('default', 'web-0', 9999, null);
     const forward = await startKubectl(version, ['port-forward', 'pod/web-0', ':9999'], {
-      kubeconfig: api.kubeconfig.path,
+      kubeconfig: admin.path,
     });
     try {
       const line = await forward.waitForOutput(/Forwarding from 127\.0\.0\.1:(\d+) -> 9999/);
@@ -143,7 +138,7 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s', (version) => {
 describe('@kubernetes/client-node', () => {
   it('PortForward (the channel-based WebSocket protocol) reaches the real TCP server', async () => {
     const kc = new KubeConfig();
-    kc.loadFromFile(api.kubeconfig.path);
+    kc.loadFromFile(admin.path);
     const output = new PassThrough();
     let received = '';
     output.on('data', (chunk: Buffer) => {

@@ -12,8 +12,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPtyKubectl } from './support/pty-kubectl.js';
 
-// Real kubectl against the KubeApiSimulator, whose HTTP layer routes pod upgrades to the streams
-// module. These sessions need no state shared between connections (see kubectl-cp.test.ts for cp).
+// Real kubectl against the KubeApiSimulator, whose HTTP layer authenticates, authorizes and finds the
+// pod, then hands the upgrade to the streams module (cp and forwarding: kubectl-cp-and-forward.test.ts).
 let sim: KubeApiSimulator;
 let admin: WrittenKubeconfig;
 
@@ -36,13 +36,26 @@ describe.each([
   it('exec propagates stdout, stderr and the exit code', async () => {
     const result = await runKubectl(
       version,
-      ['exec', 'web-0', '-c', 'app', '--', 'sh', '-c', 'echo to-stdout; echo to-stderr >&2; exit 7'],
+      [
+        'exec',
+        'web-0',
+        '-c',
+        'app',
+        '--',
+        'sh',
+        '-c',
+        `echo to-stdout; echo to-stderr >&2; exit 7 # ${version}`,
+      ],
       options(),
     );
     expect(result.stdout).toBe('to-stdout\n');
     expect(result.stderr).toContain('to-stderr\n');
     expect(result.stderr).toContain('command terminated with exit code 7');
     expect(result.code).toBe(7);
+    const record = await sim.runtime.waitForSession(
+      (session) => session.command.at(-1)?.endsWith(`# ${version}`) === true,
+    );
+    expect(record).toMatchObject({ kind: 'exec', container: 'app', exitCode: 7, user: 'kubernetes-admin' });
   });
 
   it('exec -i passes stdin through until EOF and exits 0', async () => {
