@@ -10,6 +10,7 @@ import {
   type WrittenKubeconfig,
 } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawUpgrade } from '../support/https.js';
 import { startPtyKubectl } from './support/pty-kubectl.js';
 
 // Real kubectl against the KubeApiSimulator, whose HTTP layer authenticates, authorizes and finds the
@@ -189,6 +190,56 @@ describe('transport choices', () => {
       }
     },
   );
+});
+
+describe('bad input as the simulator answers it', () => {
+  const upgrade = (path: string, extra: string[]) =>
+    rawUpgrade(
+      sim,
+      [`GET ${path} HTTP/1.1`, `Host: 127.0.0.1:${sim.port}`, 'Connection: Upgrade', ...extra],
+      sim.adminCertificate,
+    );
+  const websocket = (protocol: string) => [
+    'Upgrade: websocket',
+    'Sec-WebSocket-Version: 13',
+    `Sec-WebSocket-Key: ${Buffer.alloc(16, 7).toString('base64')}`,
+    `Sec-WebSocket-Protocol: ${protocol}`,
+  ];
+
+  it('a WebSocket exec offering no acceptable subprotocol gets a bare 403 (what sends kubectl to SPDY)', async () => {
+    const answer = await upgrade(
+      '/api/v1/namespaces/default/pods/web-0/exec?command=ls&stdout=true',
+      websocket('v3.channel.k8s.io'),
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
+    expect(answer.endsWith('\r\n\r\n')).toBe(true);
+  });
+
+  it('exec without a command gets 400 with the API server Status', async () => {
+    const answer = await upgrade(
+      '/api/v1/namespaces/default/pods/web-0/exec?stdout=true',
+      websocket('v5.channel.k8s.io'),
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'you must specify at least 1 command',
+      reason: 'BadRequest',
+      code: 400,
+    });
+  });
+
+  it('the v5 subprotocol is accepted and echoed exactly', async () => {
+    const answer = await upgrade(
+      '/api/v1/namespaces/default/pods/web-0/exec?command=true&stdout=true',
+      websocket('v5.channel.k8s.io'),
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    expect(answer).toMatch(/\r\nSec-WebSocket-Protocol: v5\.channel\.k8s\.io\r\n/i);
+  });
 });
 
 describe('bad input through real kubectl', () => {
