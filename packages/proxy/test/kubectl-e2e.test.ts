@@ -26,6 +26,7 @@ let dir: string;
 let prefixed: WrittenKubeconfig;
 let pinnedOnly: WrittenKubeconfig;
 let viewerConfig: WrittenKubeconfig;
+let clusterLimitedConfig: WrittenKubeconfig;
 
 beforeAll(async () => {
   pki = await createTestPki();
@@ -40,6 +41,7 @@ beforeAll(async () => {
   for (const [name, roleRef, subject] of [
     ['remoteler-proxy-impersonates', 'remoteler-impersonator', { kind: 'User', name: 'remoteler-proxy' }],
     ['developers-edit', 'edit', { kind: 'Group', name: 'developers' }],
+    ['sim-viewers-view', 'view', { kind: 'Group', name: 'sim-viewers' }],
   ] as const)
     sim.createObject({
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -56,6 +58,13 @@ beforeAll(async () => {
         kubernetes_labels: { env: 'dev' },
         kubernetes_users: ['alice'],
         kubernetes_groups: ['developers'],
+        kubernetes_resources: EVERYTHING,
+      }),
+      // Remoteler allows everything; the cluster's own RBAC (group sim-viewers -> view) does not allow exec.
+      role('cluster-limited', {
+        kubernetes_labels: { env: 'dev' },
+        kubernetes_users: ['alice'],
+        kubernetes_groups: ['sim-viewers'],
         kubernetes_resources: EVERYTHING,
       }),
       role('viewer', {
@@ -91,6 +100,13 @@ beforeAll(async () => {
     caPem: pki.proxyTrust,
     clientCertificate: { certPem: viewer.cert, keyPem: viewer.key },
     path: join(dir, 'viewer'),
+  });
+  const limited = await pki.user('alice', { pin: 'dev', roles: ['cluster-limited'] });
+  clusterLimitedConfig = await writeKubeconfig({
+    server: `https://127.0.0.1:${port}/k8s/dev`,
+    caPem: pki.proxyTrust,
+    clientCertificate: { certPem: limited.cert, keyPem: limited.key },
+    path: join(dir, 'cluster-limited'),
   });
   pinnedOnly = await writeKubeconfig({
     server: `https://127.0.0.1:${port}`,
@@ -272,6 +288,25 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s through the Proxy', (version
     expect(result.stderr).toContain('Error from server (Forbidden)');
     expect(result.stderr).toContain('exec');
     expect(sim.requests.filter((r) => r.upgrade)).toHaveLength(0);
+  });
+
+  it('passes the API server’s own refusal of an upgrade through unchanged, so kubectl falls back and prints it', async () => {
+    sim.clearRequests();
+    const result = await kubectl(['exec', 'web-0', '-n', ns, '--', 'echo', 'hi'], clusterLimitedConfig);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Error from server (Forbidden)');
+    expect(result.stderr).toContain('cannot create resource "pods/exec"');
+    const upgrades = sim.requests.filter((r) => r.upgrade && r.path.endsWith('/exec'));
+    // 1.30+ try WebSocket (GET) first and fall back to SPDY (POST) on the 403; 1.27 speaks SPDY only.
+    expect(upgrades.map((r) => [r.method, r.status])).toEqual(
+      version === '1.27'
+        ? [['POST', 403]]
+        : [
+            ['GET', 403],
+            ['POST', 403],
+          ],
+    );
+    for (const upgrade of upgrades) expect(upgrade.user?.groups).toContain('sim-viewers');
   });
 
   it('--as for a user the roles do not allow is refused by the Proxy before the API server', async () => {
