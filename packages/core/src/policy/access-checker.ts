@@ -72,6 +72,13 @@ export type PrincipalsResult =
 export interface PrincipalRequest {
   readonly requestedUser?: string | undefined;
   readonly requestedGroups?: readonly string[] | undefined;
+  /**
+   * The request the principals are for. When given (a resource request), only roles with an allow
+   * rule that matches it contribute users and groups (design §4: "roles whose labels and resources
+   * match"), so Kubernetes RBAC sees no more groups than this request needs. Omitted: every role
+   * whose labels match the cluster contributes.
+   */
+  readonly attributes?: KubeRequestAttributes | undefined;
 }
 
 /**
@@ -141,17 +148,24 @@ interface CompiledRole {
   readonly maxSessionTtlMs: number | undefined;
 }
 
-interface ClusterView {
-  readonly labels: Readonly<Record<string, string>> | undefined;
-  readonly deniedBy: string | undefined;
-  readonly matchedRoles: readonly string[];
-  readonly allow: RuleIndex;
-  /** Users granted by matching roles, before deny rules. */
+/** Kubernetes users and groups from a set of roles, after deny rules. */
+interface PrincipalSets {
+  /** Users granted by the roles, before deny rules. */
   readonly grantedUsers: number;
   /** Users to choose from after deny rules, the username fallback included. */
   readonly users: readonly string[];
   readonly groups: readonly string[];
+}
+
+interface ClusterView extends PrincipalSets {
+  readonly labels: Readonly<Record<string, string>> | undefined;
+  readonly deniedBy: string | undefined;
+  readonly matching: readonly CompiledRole[];
+  readonly matchedRoles: readonly string[];
+  readonly allow: RuleIndex;
   readonly fullWildcard: boolean;
+  /** Principal sets by the names of the roles whose rules matched a request. */
+  readonly principalsByRoles: Map<string, PrincipalSets>;
   /** Compiled filters by group/resource/subresource/verb/namespace, built on first use. */
   readonly filters: Map<string, FilterIndexes>;
   /** The principals without `--as`, computed on first use. */
@@ -266,14 +280,13 @@ export function createAccessChecker(
   const ttlCap = roles.reduce((cap, r) => Math.min(cap, r.maxSessionTtlMs ?? defaultTtl), defaultTtl);
   const views = new Map<string, ClusterView>();
 
-  function computeView(cluster: ClusterTarget): ClusterView {
-    const labels = cluster.labels;
-    const deniedBy = roles.find((r) => r.denyLabels.matches(labels ?? {}))?.name;
-    const matching = deniedBy === undefined ? roles.filter((r) => r.allowLabels.matches(labels ?? {})) : [];
-    const isDenied = (value: string, matchers: readonly PatternMatcher[]) =>
-      matchers.some((m) => m.test(value));
-    const granted = [...new Set(matching.flatMap((r) => r.allowUsers))];
-    const groups = [...new Set(matching.flatMap((r) => r.allowGroups))]
+  function isDenied(value: string, matchers: readonly PatternMatcher[]): boolean {
+    return matchers.some((m) => m.test(value));
+  }
+
+  function principalSets(from: readonly CompiledRole[]): PrincipalSets {
+    const granted = [...new Set(from.flatMap((r) => r.allowUsers))];
+    const groups = [...new Set(from.flatMap((r) => r.allowGroups))]
       .filter((g) => !isDenied(g, denyGroups))
       .sort();
     let users = granted.filter((u) => !isDenied(u, denyUsers)).sort();
@@ -288,6 +301,34 @@ export function createAccessChecker(
     ) {
       users = [username];
     }
+    return { grantedUsers: granted.length, users, groups };
+  }
+
+  /** The principal sets of the roles with an allow rule matching `a` (cached per role set). */
+  function principalsFor(v: ClusterView, a: KubeRequestAttributes): PrincipalSets {
+    if (!a.isResourceRequest) return v;
+    const predicate =
+      a.name !== ''
+        ? ruleMatchesObject
+        : a.verb === 'list' || a.verb === 'watch' || a.verb === 'deletecollection'
+          ? ruleMayMatchCollection
+          : ruleMatchesAnyName;
+    const contributing = v.matching.filter((r) => r.allowRules.some((rule) => predicate(rule, a)));
+    const key = contributing.map((r) => r.name).join('\u0000');
+    let sets = v.principalsByRoles.get(key);
+    if (!sets) {
+      sets = principalSets(contributing);
+      if (v.principalsByRoles.size >= 256) v.principalsByRoles.clear();
+      v.principalsByRoles.set(key, sets);
+    }
+    return sets;
+  }
+
+  function computeView(cluster: ClusterTarget): ClusterView {
+    const labels = cluster.labels;
+    const deniedBy = roles.find((r) => r.denyLabels.matches(labels ?? {}))?.name;
+    const matching = deniedBy === undefined ? roles.filter((r) => r.allowLabels.matches(labels ?? {})) : [];
+    const { grantedUsers, users, groups } = principalSets(matching);
     const allow = new RuleIndex(matching.flatMap((r) => r.allowRules));
     const fullWildcard = allow.any.some(
       (rule) =>
@@ -299,12 +340,14 @@ export function createAccessChecker(
     return {
       labels,
       deniedBy,
+      matching,
       matchedRoles: matching.map((r) => r.name),
       allow,
-      grantedUsers: granted.length,
+      grantedUsers,
       users,
       groups,
       fullWildcard,
+      principalsByRoles: new Map(),
       filters: new Map(),
       defaultPrincipals: undefined,
     };
@@ -399,19 +442,21 @@ export function createAccessChecker(
   function principals(cluster: ClusterTarget, v: ClusterView, request: PrincipalRequest): PrincipalsResult {
     const clusterError = clusterDenied(cluster, v);
     if (clusterError) return { ok: false, error: clusterError };
-    if (v.users.length === 0 && v.groups.length === 0 && v.grantedUsers === 0) {
+    const p = request.attributes ? principalsFor(v, request.attributes) : v;
+    const scope = request.attributes?.isResourceRequest ? ' for this request' : '';
+    if (p.users.length === 0 && p.groups.length === 0 && p.grantedUsers === 0) {
       return {
         ok: false,
         error: new RemotelerError(
           'RMT_POLICY_NO_PRINCIPALS',
-          `your roles ${quoteList(v.matchedRoles)} allow Kubernetes cluster ${JSON.stringify(cluster.name)} but grant no Kubernetes user or group on it, so access is denied`,
+          `your roles ${quoteList(v.matchedRoles)} allow Kubernetes cluster ${JSON.stringify(cluster.name)} but grant no Kubernetes user or group on it${scope}, so access is denied`,
         ),
       };
     }
-    const users = v.users;
+    const users = p.users;
     if (users.length === 0) {
       const why =
-        v.grantedUsers > 0
+        p.grantedUsers > 0
           ? 'deny rules remove every Kubernetes user your roles grant'
           : `your roles grant Kubernetes groups but no Kubernetes user, and your username ${JSON.stringify(username)} cannot be used as one`;
       return {
@@ -447,15 +492,15 @@ export function createAccessChecker(
     } else {
       user = users[0]!;
     }
-    let groups: readonly string[] = v.groups;
+    let groups: readonly string[] = p.groups;
     if (requestedGroups !== undefined && requestedGroups.length > 0) {
-      const outside = requestedGroups.filter((g) => g !== AUTHENTICATED && !v.groups.includes(g));
+      const outside = requestedGroups.filter((g) => g !== AUTHENTICATED && !p.groups.includes(g));
       if (outside.length > 0) {
         return {
           ok: false,
           error: new RemotelerError(
             'RMT_POLICY_IMPERSONATION_DENIED',
-            `you may not act as Kubernetes group ${quoteList(outside)} on cluster ${JSON.stringify(cluster.name)}; allowed groups: ${quoteList(v.groups)}`,
+            `you may not act as Kubernetes group ${quoteList(outside)} on cluster ${JSON.stringify(cluster.name)}; allowed groups: ${quoteList(p.groups)}`,
           ),
         };
       }
@@ -502,7 +547,11 @@ export function createAccessChecker(
     },
     kubernetesPrincipals(cluster, request = {}) {
       const v = view(cluster);
-      if (request.requestedUser === undefined && (request.requestedGroups?.length ?? 0) === 0) {
+      if (
+        request.requestedUser === undefined &&
+        (request.requestedGroups?.length ?? 0) === 0 &&
+        request.attributes === undefined
+      ) {
         v.defaultPrincipals ??= principals(cluster, v, request);
         return v.defaultPrincipals;
       }

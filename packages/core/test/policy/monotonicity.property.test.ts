@@ -149,6 +149,13 @@ function assertNoMoreThan(
       if (user !== fallbackUser) expect(w.users, `${where}: user ${user}`).toContain(user);
     for (const attributes of REQUESTS) {
       const what = `${where}: ${attributes.verb} ${attributes.path}`;
+      const np = narrower.kubernetesPrincipals(cluster, { attributes, requestedUser: 'u1' });
+      if (np.ok) {
+        const wp = wider.kubernetesPrincipals(cluster, { attributes, requestedUser: 'u1' });
+        expect(wp.ok, `${what}: principals`).toBe(true);
+        if (wp.ok)
+          for (const group of np.groups) expect(wp.groups, `${what}: group ${group}`).toContain(group);
+      }
       const decision = narrower.checkRequest(cluster, attributes);
       if (decision.allowed) expect(wider.checkRequest(cluster, attributes).allowed, what).toBe(true);
       if (attributes.verb === 'list' || attributes.verb === 'watch') {

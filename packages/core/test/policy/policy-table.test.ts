@@ -215,12 +215,56 @@ interface PrincipalCase {
   readonly username?: string;
   readonly cluster?: ClusterTarget;
   readonly ask?: PrincipalRequest;
+  /** The request the principals are for (`attributes`), as method and path. */
+  readonly for?: [string, string];
   readonly expected: { user: string; groups: string[] } | string;
 }
+
+const viewerRole = role('viewer', {
+  kubernetes_labels: { env: 'dev' },
+  kubernetes_groups: ['viewers'],
+  kubernetes_resources: [{ kind: 'pod', namespace: 'a', verbs: ['get', 'list'] }],
+});
+const deployerRole = role('deployer', {
+  kubernetes_labels: { env: 'dev' },
+  kubernetes_groups: ['deployers'],
+  kubernetes_users: ['ci'],
+  kubernetes_resources: [{ kind: 'deployment', namespace: 'a', verbs: ['patch'] }],
+});
 
 const G = (...groups: string[]) => ['system:authenticated', ...groups].sort();
 
 const principalCases: PrincipalCase[] = [
+  {
+    name: 'for a given request only roles whose rules match it contribute groups',
+    roles: [viewerRole, deployerRole],
+    for: ['GET', '/api/v1/namespaces/a/pods/web'],
+    expected: { user: 'alice', groups: G('viewers') },
+  },
+  {
+    name: 'for a given request the users come from the roles that match it',
+    roles: [viewerRole, deployerRole],
+    for: ['PATCH', '/apis/apps/v1/namespaces/a/deployments/web'],
+    expected: { user: 'ci', groups: G('deployers') },
+  },
+  {
+    name: 'for a given list request roles that may match some object contribute',
+    roles: [viewerRole, deployerRole],
+    for: ['GET', '/api/v1/pods'],
+    expected: { user: 'alice', groups: G('viewers') },
+  },
+  {
+    name: 'for a request no role allows there are no principals',
+    roles: [viewerRole, deployerRole],
+    for: ['POST', '/api/v1/namespaces/a/pods/web/exec'],
+    expected: 'RMT_POLICY_NO_PRINCIPALS',
+  },
+  {
+    name: 'for a discovery request every role matching the cluster contributes',
+    roles: [viewerRole, deployerRole],
+    for: ['GET', '/apis'],
+    expected: { user: 'ci', groups: G('deployers', 'viewers') },
+  },
   {
     name: 'groups of a matching role are impersonated with system:authenticated added',
     roles: [devRole],
@@ -1593,8 +1637,12 @@ describe('cluster access (labels, deny wins)', () => {
 });
 
 describe('Kubernetes principals (users, groups, --as)', () => {
-  it.each(principalCases)('$name', ({ roles, traits, username, cluster, ask, expected }) => {
-    const result = checker(roles, traits, username).kubernetesPrincipals(cluster ?? dev, ask);
+  it.each(principalCases)('$name', ({ roles, traits, username, cluster, ask, for: target, expected }) => {
+    const attributes = target ? { attributes: request(target[0], target[1]) } : {};
+    const result = checker(roles, traits, username).kubernetesPrincipals(cluster ?? dev, {
+      ...ask,
+      ...attributes,
+    });
     if (typeof expected === 'string') {
       expect(result.ok).toBe(false);
       if (!result.ok) {
