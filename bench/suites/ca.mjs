@@ -115,8 +115,21 @@ function pick(r) {
   return { 'certs/s': r.perSecond, 'mean µs': r.meanUs, 'p99 µs': r.p99Us, 'CPU µs/cert': r.cpuUsPerOp };
 }
 printTable('ECDSA P-256 user certificate issuance, one core (target >= 2,000 certs/s)', rows);
+
+// What a Proxy pays per new TLS connection: chain + validity + identity decoding of one certificate.
+const der = (await remoteler()).certificateDer;
+const decode = await measure(() => ca.decodeUserIdentity(der), { durationMs });
+printTable('Verify and decode one user certificate (per new client connection)', [
+  {
+    operation: 'decodeUserIdentity',
+    'ops/s': decode.perSecond,
+    'mean µs': decode.meanUs,
+    'CPU µs/op': decode.cpuUsPerOp,
+  },
+]);
 writeResults('ca', {
   target: { remotelerCertsPerSecond: 2000 },
   results,
   ratio: results.remoteler.perSecond / results.naive.perSecond,
+  decode,
 });

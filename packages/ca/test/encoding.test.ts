@@ -1,4 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
 import type { Identity } from '@remoteler/core';
 import { describe, expect, it } from 'vitest';
 import { oid, time } from '../src/der.js';
@@ -10,7 +13,16 @@ import {
 } from '../src/identity-extension.js';
 import { assertGoCompatibleOid } from '../src/oids.js';
 import { isValidP256Spki } from '../src/p256-spki.js';
-import { expectCode, fullIdentity, HOUR, openAuthorities, opensslVerify, tempDir } from './helpers.js';
+import { parseCertificate } from '../src/parsed-certificate.js';
+import {
+  execFileAsync,
+  expectCode,
+  fullIdentity,
+  HOUR,
+  openAuthorities,
+  opensslVerify,
+  tempDir,
+} from './helpers.js';
 
 const identities: Identity[] = [
   fullIdentity(),
@@ -118,5 +130,75 @@ describe('P-256 public key fast path', () => {
   it('leaves other shapes (compressed points, other curves) to the general path', () => {
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
     expect(isValidP256Spki(new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })))).toBe(false);
+  });
+});
+
+describe('certificate field parsing', () => {
+  it('reads the same subject, extensions, validity and serial as @peculiar/asn1-x509', async () => {
+    const { user, host } = await openAuthorities();
+    const { dir, cleanup } = await tempDir();
+    // An OpenSSL-made certificate: PrintableString country, a multi-valued RDN, a GeneralizedTime.
+    await execFileAsync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      '/C=DE/O=Ümlaut GmbH/CN=web+UID=42',
+      '-days',
+      '20000',
+      '-keyout',
+      `${dir}/k.pem`,
+      '-out',
+      `${dir}/c.pem`,
+    ]);
+    const samples = [
+      (
+        await user.issueUserCertificate({
+          publicKey: {
+            spki: generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }) as string,
+          },
+          identity: fullIdentity({ username: 'Zoë 山田' }),
+          ttlMs: HOUR,
+          maxTtlMs: HOUR,
+        })
+      ).certificatePem,
+      (
+        await host.issueHostCertificate({
+          publicKey: {
+            spki: generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({
+              type: 'spki',
+              format: 'pem',
+            }) as string,
+          },
+          host: { hostId: 'h', role: 'agent', clusterName: 'c' },
+          dnsNames: ['a.example'],
+          ttlMs: HOUR,
+        })
+      ).certificatePem,
+      user.trustBundlePem(),
+      await readFile(`${dir}/c.pem`, 'utf8'),
+    ];
+    await cleanup();
+    for (const pem of samples) {
+      const ours = parseCertificate(pem);
+      const theirs = AsnConvert.parse(ours.der, Certificate).tbsCertificate;
+      expect(ours.subject).toEqual(
+        theirs.subject.flatMap((rdn) => rdn.map((a) => ({ oid: a.type, value: a.value.toString() }))),
+      );
+      expect(ours.extensions).toEqual(
+        (theirs.extensions ?? []).map((e) => ({
+          oid: e.extnID,
+          critical: e.critical,
+          value: new Uint8Array(e.extnValue.buffer, e.extnValue.byteOffset, e.extnValue.byteLength),
+        })),
+      );
+      expect(ours.notBefore).toEqual(theirs.validity.notBefore.getTime());
+      expect(ours.notAfter).toEqual(theirs.validity.notAfter.getTime());
+      expect(ours.serialNumber).toBe(Buffer.from(theirs.serialNumber).toString('hex'));
+    }
   });
 });
