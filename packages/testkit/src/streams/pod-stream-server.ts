@@ -101,10 +101,19 @@ export class PodStreamServer {
     return this.#sessions.size;
   }
 
-  #track(end: (() => void) | undefined): () => void {
-    if (!end) return () => undefined;
-    this.#sessions.add(end);
-    return () => this.#sessions.delete(end);
+  /**
+   * Registers a session so that close() can end it. `start` receives the callback the session calls
+   * when it is over, and returns the function that ends it (undefined when it never started).
+   */
+  #open(start: (ended: () => void) => (() => void) | undefined): void {
+    let end: (() => void) | undefined;
+    let over = false;
+    const ended = () => {
+      over = true;
+      if (end) this.#sessions.delete(end);
+    };
+    end = start(ended);
+    if (end && !over) this.#sessions.add(end);
   }
 
   /**
@@ -143,8 +152,7 @@ export class PodStreamServer {
       return;
     }
     if (isSpdy && !isWebSocket) {
-      let untrack = () => undefined as unknown;
-      untrack = this.#track(serveSpdyExec(req, socket, head, target, options, this.runtime, () => untrack()));
+      this.#open((ended) => serveSpdyExec(req, socket, head, target, options, this.runtime, ended));
       return;
     }
     const offered = offeredSubprotocols(req);
@@ -157,8 +165,10 @@ export class PodStreamServer {
       return;
     }
     this.#handshake(req, socket, head, chosen, (ws) => {
-      const untrack = this.#track(() => ws.terminate());
-      ws.on('close', untrack);
+      this.#open((ended) => {
+        ws.on('close', ended);
+        return () => ws.terminate();
+      });
       serveWebSocketExec(ws, channelProtocolInfo(chosen)!, target, options, this.runtime);
     });
   }
@@ -174,8 +184,7 @@ export class PodStreamServer {
       const protocol = negotiateSpdyProtocol(req, socket, [PORT_FORWARD_PROTOCOL]);
       if (!protocol) return;
       acceptSpdyUpgrade(socket, protocol);
-      let untrack = () => undefined as unknown;
-      untrack = this.#track(servePortForward(socket, head, target, this.runtime, () => untrack()));
+      this.#open((ended) => servePortForward(socket, head, target, this.runtime, ended));
       return;
     }
     const offered = offeredSubprotocols(req);
@@ -198,8 +207,10 @@ export class PodStreamServer {
         return;
       }
       this.#handshake(req, socket, head, chosen, (ws) => {
-        const untrack = this.#track(() => ws.terminate());
-        ws.on('close', untrack);
+        this.#open((ended) => {
+          ws.on('close', ended);
+          return () => ws.terminate();
+        });
         serveWebSocketPortForward(
           ws,
           channelProtocolInfo(chosen || ChannelProtocol.V4)!,
@@ -212,9 +223,10 @@ export class PodStreamServer {
     }
     this.#handshake(req, socket, head, PORT_FORWARD_TUNNEL_PROTOCOL, (ws) => {
       const pipe = webSocketByteStream(ws);
-      let untrack = () => undefined as unknown;
-      untrack = this.#track(servePortForward(pipe, Buffer.alloc(0), target, this.runtime, () => untrack()));
-      ws.on('close', () => untrack());
+      this.#open((ended) => {
+        ws.on('close', ended);
+        return servePortForward(pipe, Buffer.alloc(0), target, this.runtime, ended);
+      });
     });
   }
 
