@@ -1,7 +1,7 @@
 import http2 from 'node:http2';
 import { type CertificateAndKey, KubeApiSimulator } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call } from './support/https.js';
+import { call, rawRequest } from './support/https.js';
 
 let sim: KubeApiSimulator;
 let admin: CertificateAndKey;
@@ -385,6 +385,30 @@ describe('impersonation', () => {
       groups: ['system:masters', 'system:authenticated'],
     });
     expect(seen.user?.name).toBe('alice');
+  });
+
+  it('reads impersonation header values as UTF-8 bytes, as Go does', async () => {
+    // Written as raw bytes: the header carries the UTF-8 encoding of the names, as kubectl sends it.
+    const text = await rawRequest(
+      sim,
+      [
+        'POST /apis/authentication.k8s.io/v1/selfsubjectreviews HTTP/1.1',
+        'Host: 127.0.0.1',
+        'Connection: close',
+        'Content-Type: application/json',
+        'Content-Length: 2',
+        'Impersonate-User: José',
+        'Impersonate-Group: équipe',
+        '',
+        '{}',
+      ],
+      admin,
+    );
+    const body = JSON.parse(Buffer.from(text.slice(text.indexOf('\r\n\r\n') + 4), 'latin1').toString('utf8'));
+    expect(body.status.userInfo).toMatchObject({
+      username: 'José',
+      groups: ['équipe', 'system:authenticated'],
+    });
   });
 
   it('checks every impersonated item: an unpermitted extra is a 403 naming userextras/<key>', async () => {

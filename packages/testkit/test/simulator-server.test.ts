@@ -1,7 +1,7 @@
 import { RemotelerError } from '@remoteler/core';
 import { KubeApiSimulator, kubectlPath, runKubectl } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, callH2, rawUpgrade } from './support/https.js';
+import { call, callH2, rawRequest } from './support/https.js';
 
 describe('KubeApiSimulator server', () => {
   let sim: KubeApiSimulator;
@@ -109,7 +109,7 @@ describe('KubeApiSimulator server', () => {
   });
 
   it('answers an upgrade for a missing pod with a 404 Status before any protocol switch', async () => {
-    const text = await rawUpgrade(
+    const text = await rawRequest(
       sim,
       [
         'POST /api/v1/namespaces/default/pods/nope/exec?command=ls&stdout=true HTTP/1.1',
@@ -126,7 +126,7 @@ describe('KubeApiSimulator server', () => {
   });
 
   it('refuses an upgrade from an anonymous client with 401', async () => {
-    const text = await rawUpgrade(sim, [
+    const text = await rawRequest(sim, [
       'POST /api/v1/namespaces/default/pods/web-0/exec?command=ls&stdout=true HTTP/1.1',
       'Host: 127.0.0.1',
       'Connection: Upgrade',
@@ -138,7 +138,7 @@ describe('KubeApiSimulator server', () => {
 
   it('refuses an upgrade the user may not open with a 403 Status naming the subresource', async () => {
     const cert = await sim.issueClientCertificate('mallory');
-    const text = await rawUpgrade(
+    const text = await rawRequest(
       sim,
       [
         'GET /api/v1/namespaces/default/pods/web-0/exec?command=ls&stdout=true HTTP/1.1',
@@ -157,7 +157,7 @@ describe('KubeApiSimulator server', () => {
 
   it('hands an authorized upgrade for an existing pod to the streams module and records it', async () => {
     sim.clearRequests();
-    await rawUpgrade(
+    await rawRequest(
       sim,
       [
         'POST /api/v1/namespaces/default/pods/web-0/exec?command=ls&stdout=true HTTP/1.1',

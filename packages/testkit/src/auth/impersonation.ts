@@ -48,7 +48,8 @@ export function readImpersonationHeaders(rawHeaders: readonly string[]): Imperso
   let seen = false;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!.toLowerCase();
-    const value = rawHeaders[i + 1]!;
+    // Node exposes header bytes as latin1; Go clients (and the API server) treat them as UTF-8.
+    const value = Buffer.from(rawHeaders[i + 1]!, 'latin1').toString('utf8');
     if (!name.startsWith('impersonate-')) continue;
     seen = true;
     if (name === 'impersonate-user') user = value;

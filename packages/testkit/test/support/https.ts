@@ -75,8 +75,8 @@ export function callH2(sim: KubeApiSimulator, path: string, options: CallOptions
   });
 }
 
-/** Sends a raw HTTP/1.1 upgrade request and returns the answer (the whole refusal, or a 101's headers). */
-export function rawUpgrade(
+/** Sends raw HTTP/1.1 request lines (kept byte-exact as UTF-8) and returns the answer: all of it, or the headers of a 101. */
+export function rawRequest(
   sim: KubeApiSimulator,
   lines: string[],
   cert?: CertificateAndKey,
