@@ -491,6 +491,17 @@ const principalCases: PrincipalCase[] = [
     expected: { user: 'alice', groups: G('db', 'web') },
   },
   {
+    name: 'regexp.replace accepts a regex with a {n,m} quantifier',
+    roles: [
+      role('r', {
+        kubernetes_labels: { env: 'dev' },
+        kubernetes_groups: ['{{regexp.replace(external.groups, "^team:(.{0,4}).*$", "t-$1")}}'],
+      }),
+    ],
+    traits: { 'external.groups': ['team:platform'] },
+    expected: { user: 'alice', groups: G('t-plat') },
+  },
+  {
     name: 'regexp.replace drops values that do not match',
     roles: [
       role('r', {
