@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,8 @@ export async function startPtyKubectl(
   kubeconfig: string,
   args: readonly string[],
 ): Promise<PtyKubectl> {
+  if (!existsSync('/usr/bin/script') && !existsSync('/bin/script'))
+    throw new Error('`script` (util-linux) is needed to give kubectl a TTY: apt-get install bsdutils');
   const cacheDir = await mkdtemp(join(tmpdir(), 'remoteler-pty-kubectl-'));
   const command = [binary, '--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args].map(quote).join(' ');
   const child = spawn('script', ['-qfec', command, '/dev/null'], {
