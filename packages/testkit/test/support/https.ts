@@ -103,3 +103,6 @@ export function rawRequest(
     socket.on('error', reject);
   });
 }
+
+/** The former name of {@link rawRequest}, kept for tests that import it. */
+export const rawUpgrade = rawRequest;
