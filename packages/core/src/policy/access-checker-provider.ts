@@ -1,4 +1,5 @@
 import type { ResourceStore, ResourceWatch, ResourceWatchEvent } from '../contracts/resource-store.js';
+import { validateRole } from '../roles/parse-roles.js';
 import type { Role } from '../roles/types.js';
 import type { Identity, Traits } from '../types/identity.js';
 import { type AccessChecker, type AccessCheckerOptions, createAccessChecker } from './access-checker.js';
@@ -23,10 +24,12 @@ export interface AccessCheckerProviderOptions {
   /** How many (identity -> checker) entries to cache. Default 1000. */
   readonly cacheSize?: number;
   /**
-   * Receives errors thrown by `onRolesChanged` listeners (they never stop the provider). Default:
-   * rethrown from a microtask so that they surface as uncaught exceptions instead of vanishing.
+   * Receives errors thrown by `onRolesChanged` listeners, and the `RMT_ROLE_INVALID` error of a
+   * stored role that does not validate (such a role grants nothing until it is fixed). Neither stops
+   * the provider. Default: rethrown from a microtask, so that they surface as uncaught exceptions
+   * instead of vanishing.
    */
-  readonly onListenerError?: (error: unknown) => void;
+  readonly onError?: (error: unknown) => void;
 }
 
 /** The part of an identity a checker depends on. */
@@ -69,8 +72,8 @@ export async function createAccessCheckerProvider(
 ): Promise<AccessCheckerProvider> {
   const { roleStore } = options;
   const cacheSize = options.cacheSize ?? 1000;
-  const onListenerError =
-    options.onListenerError ??
+  const onError =
+    options.onError ??
     ((error: unknown) =>
       queueMicrotask(() => {
         throw error;
@@ -82,9 +85,21 @@ export async function createAccessCheckerProvider(
   let closed = false;
   let pending: Array<ResourceWatchEvent<Role>> | undefined = [];
 
+  // Stores validate on write, but a shared store may hold a role written by another version:
+  // checkers only ever see roles that validate here (fail closed: an invalid role grants nothing).
+  function store(role: Role): void {
+    const name = role.metadata.name;
+    try {
+      roles.set(name, validateRole(role));
+    } catch (error) {
+      roles.delete(name);
+      onError(error);
+    }
+  }
+
   function apply(event: ResourceWatchEvent<Role>): string {
     if (event.type === 'put') {
-      roles.set(event.resource.metadata.name, event.resource);
+      store(event.resource);
       return event.resource.metadata.name;
     }
     roles.delete(event.name);
@@ -103,7 +118,7 @@ export async function createAccessCheckerProvider(
       try {
         listener(event);
       } catch (error) {
-        onListenerError(error);
+        onError(error);
       }
     }
   }
@@ -114,7 +129,7 @@ export async function createAccessCheckerProvider(
     else changed([apply(event)]);
   });
   try {
-    for (const role of await roleStore.list()) roles.set(role.metadata.name, role);
+    for (const role of await roleStore.list()) store(role);
   } catch (error) {
     watch.close();
     throw error;

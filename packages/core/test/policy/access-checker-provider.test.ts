@@ -103,7 +103,7 @@ describe('createAccessCheckerProvider', () => {
     const errors: unknown[] = [];
     const provider = await createAccessCheckerProvider({
       roleStore: store,
-      onListenerError: (e) => errors.push(e),
+      onError: (e) => errors.push(e),
     });
     cleanups.push(
       () => store.close(),
@@ -116,6 +116,22 @@ describe('createAccessCheckerProvider', () => {
     await store.create(reader);
     await changed;
     expect(errors).toHaveLength(1);
+  });
+
+  it('treats a stored role that does not validate as missing and reports it', async () => {
+    const broken = {
+      ...reader,
+      spec: { ...reader.spec, allow: { ...reader.spec.allow, kubernetes_labels: { env: '^(bad$' } } },
+    } as Role;
+    const store = new GatedStore([broken]);
+    const errors: unknown[] = [];
+    const starting = createAccessCheckerProvider({ roleStore: store, onError: (e) => errors.push(e) });
+    store.release();
+    const provider = await starting;
+    cleanups.push(() => provider.close());
+    expect(provider.role('reader')).toBeUndefined();
+    expect(provider.forIdentity(alice).canAccessCluster(dev)).toBe(false);
+    expect(errors).toEqual([expect.objectContaining({ code: 'RMT_ROLE_INVALID' })]);
   });
 
   it('replays changes that happen while the first list is running', async () => {
