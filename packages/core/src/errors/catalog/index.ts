@@ -1,4 +1,5 @@
 import { AUDIT_ERRORS } from './audit.js';
+import { AUTH_ERRORS } from './auth.js';
 import { CA_ERRORS } from './ca.js';
 import { CONNECTOR_ERRORS } from './connector.js';
 import { CORE_ERRORS } from './core.js';
@@ -34,6 +35,7 @@ export const ERROR_CATALOG = Object.freeze({
   ...POLICY_ERRORS,
   ...TESTKIT_STREAMS_ERRORS,
   ...WIRE_ERRORS,
+  ...AUTH_ERRORS,
 });
 
 /** A stable error code such as `RMT_CA_CSR_SIGNATURE_INVALID`. */

@@ -1,0 +1,18 @@
+export {
+  type AllowedCluster,
+  AuthService,
+  type CreatedJoinToken,
+  type IssuedHostCertificate,
+  type IssuedUserCertificate,
+  type JoinRequest,
+  type PasswordLoginRequest,
+  type PingInfo,
+  type ReissueRequest,
+  type RequestContext,
+  type SsoRedeemRequest,
+  type SsoStartRequest,
+} from './auth-service.js';
+export { checkLoopbackRedirect } from './loopback-redirect.js';
+export type { AuthServiceOptions, ConnectorRegistration } from './options.js';
+export { s256Challenge } from './pkce.js';
+export type { RateLimit } from './rate-limiter.js';
