@@ -112,6 +112,25 @@ describe.each([
     expect(result.code).toBe(0);
   });
 
+  it('attach without stdin shows what the main process prints', async () => {
+    const attach = await startKubectl(version, ['attach', 'web-0', '-c', 'app'], { kubeconfig: admin.path });
+    try {
+      await sim.runtime.waitForSession(
+        (session) => session.kind === 'attach' && session.finishedAt === undefined,
+        {
+          started: true,
+        },
+      );
+      await sim.runtime.writeToMainProcess(
+        { namespace: 'default', pod: 'web-0', container: 'app' },
+        `news for ${version}\n`,
+      );
+      await attach.waitForOutput(`news for ${version}\n`);
+    } finally {
+      await attach.stop();
+    }
+  });
+
   it('port-forward makes a real TCP round trip through the pod port', async () => {
     const forward = await startKubectl(version, ['port-forward', 'pod/web-0', ':80'], {
       kubeconfig: admin.path,

@@ -173,6 +173,7 @@ export class ContainerRuntime {
   readonly #ports = new Map<string, PortHandler | null>();
   readonly #records: Recording[] = [];
   readonly #listeners = new Set<(record: SessionRecord) => void>();
+  readonly #startListeners = new Set<(record: SessionRecord) => void>();
   readonly #closing = new AbortController();
   readonly #timers = new Set<NodeJS.Timeout>();
 
@@ -193,16 +194,29 @@ export class ContainerRuntime {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Calls `listener` whenever a session starts (its process runs or it has attached). */
+  onSessionStarted(listener: (record: SessionRecord) => void): () => void {
+    this.#startListeners.add(listener);
+    return () => this.#startListeners.delete(listener);
+  }
+
   /**
-   * Resolves with the first finished session that matches (already finished ones included). Tests
-   * await this instead of sleeping.
+   * Resolves with the first session that matches, past ones included: by default once it has
+   * finished; with `{ started: true }` as soon as it runs (an attach is then already receiving the
+   * main process's output). Tests await this instead of sleeping.
    */
-  waitForSession(predicate: (record: SessionRecord) => boolean = () => true): Promise<SessionRecord> {
-    const done = this.#records.find((record) => record.finishedAt && predicate(record));
+  waitForSession(
+    predicate: (record: SessionRecord) => boolean = () => true,
+    options: { readonly started?: boolean } = {},
+  ): Promise<SessionRecord> {
+    const ready = (record: SessionRecord) =>
+      (options.started || record.finishedAt !== undefined) && predicate(record);
+    const done = this.#records.find(ready);
     if (done) return Promise.resolve(done);
     return new Promise((resolve) => {
-      const stop = this.onSessionFinished((record) => {
-        if (!predicate(record)) return;
+      const listen = options.started ? this.onSessionStarted.bind(this) : this.onSessionFinished.bind(this);
+      const stop = listen((record) => {
+        if (!ready(record)) return;
         stop();
         resolve(record);
       });
@@ -336,6 +350,7 @@ export class ContainerRuntime {
       this.#recordLimit,
     );
     this.#records.push(record);
+    for (const listener of [...this.#startListeners]) listener(record);
     return record;
   }
 
