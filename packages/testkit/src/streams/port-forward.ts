@@ -114,5 +114,6 @@ export function servePortForward(
     },
     onClose: onEnd,
   });
-  return () => connection.destroy();
+  // Ending a session (the simulator closing) says GOAWAY first, as spdystream's Close does.
+  return () => connection.close();
 }

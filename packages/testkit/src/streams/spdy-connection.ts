@@ -97,6 +97,7 @@ export class SpdyServerConnection {
   #lastStreamId = 0;
   #closed = false;
   #goAwayReceived = false;
+  #closing = false;
 
   constructor(socket: Duplex, head: Buffer, handlers: SpdyServerHandlers) {
     this.#socket = socket;
@@ -207,12 +208,17 @@ export class SpdyServerConnection {
 
   /** Sends GOAWAY (OK) after everything queued, then ends the socket. Idempotent. */
   close(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#closing) return;
+    this.#closing = true;
+    // A peer that stopped reading would keep the GOAWAY queued forever; give it a moment, then cut.
+    const cut = setTimeout(() => this.destroy(new Error('the peer did not take the GOAWAY')), 1_000);
+    cut.unref();
     void this.send({
       type: 'goaway',
       lastGoodStreamId: this.#lastStreamId,
       status: SpdyGoAwayStatus.OK,
     }).finally(() => {
+      clearTimeout(cut);
       this.#socket.end();
       this.destroy();
     });

@@ -159,5 +159,6 @@ export function serveSpdyExec(
     const grace = setTimeout(() => connection.close(), 2_000);
     grace.unref();
   })();
-  return () => connection.destroy();
+  // Ending a session (the simulator closing) says GOAWAY first, as spdystream's Close does.
+  return () => connection.close();
 }

@@ -360,6 +360,7 @@ describe('session lifecycle', () => {
     harness.streams.close();
     await wsClosed;
     await client.closed;
+    expect(client.frames.at(-1)).toMatchObject({ type: 'goaway', lastGoodStreamId: 1, status: 0 });
     expect(harness.streams.openSessions).toBe(0);
     const refused = await harness.upgrade(execPath(['ls']), {
       Upgrade: 'SPDY/3.1',
