@@ -38,8 +38,11 @@ export type TemplateParseResult =
   | { readonly kind: 'template'; readonly template: RoleTemplate }
   | { readonly kind: 'error'; readonly message: string };
 
-// Either a template or a plain literal: a value with braces but no well-formed {{…}} is refused,
-// so that a typo never silently becomes a literal group name like "{{external.groups}".
+/**
+ * Parses a role value: a plain literal, or one `{{…}}` expression with optional literal text
+ * around it. A value with braces but no well-formed `{{…}}` is an error, so that a typo never
+ * silently becomes a literal group name like `{{external.groups}`.
+ */
 export function parseTemplate(source: string): TemplateParseResult {
   const open = source.indexOf('{{');
   const close = source.indexOf('}}');

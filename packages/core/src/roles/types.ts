@@ -9,6 +9,7 @@ export interface Role {
   readonly spec: RoleSpec;
 }
 
+/** A role's identity: its name (unique in a role store) and bookkeeping. */
 export interface RoleMetadata {
   /** Letters, digits, `.`, `_`, `-` and `@`, starting with a letter or digit; at most 128 characters. */
   readonly name: string;
@@ -18,6 +19,7 @@ export interface RoleMetadata {
   readonly revision?: string;
 }
 
+/** What a role allows and denies, and its options. */
 export interface RoleSpec {
   /** Defaults to `{}` when a role omits it. */
   readonly options: RoleOptions;
@@ -27,6 +29,7 @@ export interface RoleSpec {
   readonly deny: RoleConditions;
 }
 
+/** Limits a role puts on the certificates of the users who hold it. */
 export interface RoleOptions {
   /**
    * Longest certificate lifetime this role allows, as a Go-style duration (`8h`, `30m`, `1h30m`,
@@ -38,11 +41,16 @@ export interface RoleOptions {
 /**
  * Cluster labels a role matches: every key listed must be present on the cluster with a value that
  * matches one of the listed values. Each value is a literal, a `*` glob or a `^regex$`; the single
- * entry `'*': '*'` matches every cluster, including one without labels. Values may hold templates
- * (`{{external.env}}`) whose expanded values are always literals.
+ * entry `'*': '*'` matches every cluster, including one without labels (beside other keys it adds
+ * nothing: those keys still apply). Values may hold templates (`{{external.env}}`) whose expanded
+ * values are always literals.
  */
 export type LabelSelector = Readonly<Record<string, string | readonly string[]>>;
 
+/**
+ * One side (`allow` or `deny`) of a role. Under `deny`, users, groups and resources apply on every
+ * cluster whatever `kubernetes_labels` say, and matching labels deny the whole cluster.
+ */
 export interface RoleConditions {
   /** Which clusters the conditions apply to. In `allow`, an empty or missing selector matches nothing. */
   readonly kubernetes_labels?: LabelSelector;
@@ -57,6 +65,7 @@ export interface RoleConditions {
   readonly kubernetes_resources?: readonly KubernetesResourceRule[];
 }
 
+/** Which Kubernetes objects and verbs a role allows or denies. */
 export interface KubernetesResourceRule {
   /**
    * A built-in kind in singular or plural form (`pod`/`pods`, `deployment`, `namespace`…), a
