@@ -12,6 +12,8 @@ export {
   type SsoRedeemRequest,
   type SsoStartRequest,
 } from './auth-service.js';
+export { ADMIN_KINDS, type AdminKind } from './http/admin-resources.js';
+export { AuthHttpServer, type AuthHttpServerOptions } from './http/auth-http-server.js';
 export { checkLoopbackRedirect } from './loopback-redirect.js';
 export type { AuthServiceOptions, ConnectorRegistration } from './options.js';
 export { s256Challenge } from './pkce.js';
