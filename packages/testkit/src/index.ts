@@ -21,7 +21,7 @@ export {
   createTestCertificateAuthority,
   type IssueOptions,
   type TestCertificateAuthority,
-} from './pki/openssl-ca.js';
+} from './pki/test-ca.js';
 export {
   KubeApiSimulator,
   type KubeApiSimulatorOptions,

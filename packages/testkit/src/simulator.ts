@@ -26,7 +26,7 @@ import {
   type CertificateAndKey,
   createTestCertificateAuthority,
   type TestCertificateAuthority,
-} from './pki/openssl-ca.js';
+} from './pki/test-ca.js';
 import {
   type AnyRequest,
   type AnyResponse,
@@ -284,6 +284,7 @@ export class KubeApiSimulator {
    * {@link issueClientCertificate} or a token from {@link addToken}).
    */
   async kubeconfig(options: Omit<WriteKubeconfigOptions, 'server' | 'caPem'>): Promise<WrittenKubeconfig> {
+    this.ensureOpen();
     const written = await writeKubeconfig({ server: this.url, caPem: this.caPem, ...options });
     if (!options.path) this.cleanups.push(written.cleanup);
     return written;
@@ -365,12 +366,14 @@ export class KubeApiSimulator {
 
   /** Creates an object directly in the store (defaults and status applied as for a POST). */
   createObject(object: KubeObject): KubeObject {
+    this.ensureOpen();
     const t = this.typeOf(object);
     return this.context.registry.create(t, object.metadata?.namespace ?? 'default', structuredClone(object));
   }
 
   /** Replaces an object (no resourceVersion check unless the object carries one). */
   replaceObject(object: KubeObject): KubeObject {
+    this.ensureOpen();
     const t = this.typeOf(object);
     const ns = object.metadata?.namespace ?? 'default';
     return this.context.registry.update(t, ns, object.metadata?.name ?? '', structuredClone(object));
@@ -378,6 +381,7 @@ export class KubeApiSimulator {
 
   /** Replaces an object's status (for example a pod's phase). */
   replaceStatus(object: KubeObject): KubeObject {
+    this.ensureOpen();
     const t = this.typeOf(object);
     const ns = object.metadata?.namespace ?? 'default';
     return this.context.registry.update(t, ns, object.metadata?.name ?? '', structuredClone(object), {
@@ -421,6 +425,12 @@ export class KubeApiSimulator {
   }
 
   // ---------------------------------------------------------------- lifecycle
+
+  /** Refuses work on a closed simulator, whose listener and streams are gone. */
+  private ensureOpen(): void {
+    if (this.closing)
+      throw new RemotelerError('RMT_TESTKIT_CLOSED', `the simulator at ${this.url} is closed`);
+  }
 
   private track(end: () => void): () => void {
     this.tracked.add(end);

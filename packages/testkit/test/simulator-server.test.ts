@@ -21,6 +21,18 @@ describe('KubeApiSimulator server', () => {
     expect(sim.caPem).toContain('BEGIN CERTIFICATE');
   });
 
+  it('issues certificates a TLS verifier accepts: CA-signed, serverAuth for 127.0.0.1, CN/O for clients', async () => {
+    const { X509Certificate } = await import('node:crypto');
+    const ca = new X509Certificate(sim.caPem);
+    const client = new X509Certificate((await sim.issueClientCertificate('carol', ['a', 'b'])).certPem);
+    expect(client.verify(ca.publicKey)).toBe(true);
+    expect(client.checkIssued(ca)).toBe(true);
+    expect(client.subject.split('\n')).toEqual(['O=a', 'O=b', 'CN=carol']);
+    expect(client.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
+    expect(ca.ca).toBe(true);
+    expect(client.ca).toBe(false);
+  });
+
   it('answers an anonymous request with 401 and an Unauthorized Status', async () => {
     const answer = await call(sim, '/api/v1/namespaces/default/pods');
     expect(answer.status).toBe(401);
@@ -178,6 +190,9 @@ describe('KubeApiSimulator server', () => {
     const other = await KubeApiSimulator.start();
     await Promise.all([other.close(), other.close()]);
     await expect(call(other, '/version', { cert: other.adminCertificate })).rejects.toThrow();
+    expect(() =>
+      other.createObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late' } }),
+    ).toThrow(expect.objectContaining({ code: 'RMT_TESTKIT_CLOSED' }));
   });
 });
 

@@ -2,11 +2,6 @@ import { defineErrors } from './define.js';
 
 /** Errors raised by `@remoteler/testkit`: the Kubernetes API simulator and its test helpers. */
 export const TESTKIT_ERRORS = defineErrors({
-  RMT_TESTKIT_OPENSSL_FAILED: {
-    category: 'unavailable',
-    summary: 'The openssl command that makes the simulator test certificates failed or is missing.',
-    hint: 'Install OpenSSL 3 (`apt-get install openssl`) and make sure `openssl` is on PATH.',
-  },
   RMT_TESTKIT_KUBECTL_NOT_FOUND: {
     category: 'unavailable',
     summary: 'The requested kubectl version is not installed beside the `kubectl` found on PATH.',
