@@ -62,6 +62,7 @@ export function qualified(resource: string, group: string): string {
   return group ? `${resource}.${group}` : resource;
 }
 
+/** Constructors for the Status errors the simulator answers with, worded as apimachinery words them. */
 export const statusErrors = {
   unauthorized: () => new StatusError(failure(401, 'Unauthorized', 'Unauthorized')),
   notFound: (resource: string, group: string, name: string) =>

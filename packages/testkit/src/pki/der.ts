@@ -16,10 +16,15 @@ export function tlv(tag: number, content: Buffer): Der {
   return Buffer.concat([Buffer.from([tag]), length(content.length), content]);
 }
 
+/** SEQUENCE of the given elements. */
 export const sequence = (...items: Der[]): Der => tlv(0x30, Buffer.concat(items));
+/** SET of the given elements (callers pass them in DER order). */
 export const set = (...items: Der[]): Der => tlv(0x31, Buffer.concat(items));
+/** OCTET STRING. */
 export const octetString = (content: Buffer): Der => tlv(0x04, content);
+/** UTF8String (directory names, RFC 5280 §4.1.2.4). */
 export const utf8String = (text: string): Der => tlv(0x0c, Buffer.from(text, 'utf8'));
+/** BOOLEAN (DER: TRUE is 0xFF). */
 export const boolean = (value: boolean): Der => tlv(0x01, Buffer.from([value ? 0xff : 0x00]));
 /** `[n] EXPLICIT` context-specific constructed tag. */
 export const explicit = (n: number, inner: Der): Der => tlv(0xa0 | n, inner);
@@ -34,6 +39,7 @@ export function unsignedInteger(bytes: Buffer): Der {
   return tlv(0x02, (trimmed[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), trimmed]) : trimmed);
 }
 
+/** INTEGER 0–255. */
 export const smallInteger = (n: number): Der => unsignedInteger(Buffer.from([n]));
 
 /** An OBJECT IDENTIFIER from dotted text. */
