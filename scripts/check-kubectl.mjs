@@ -11,15 +11,21 @@ try {
   const found = execFileSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).trim();
   dir = dirname(realpathSync(found));
 } catch {
-  console.error('kubectl is not on PATH. kubectl 1.27–1.33 come preinstalled as kubectl.1.XX on this machine kind; they cannot be installed from apt here.');
+  console.error(
+    'kubectl is not on PATH. kubectl 1.27–1.33 come preinstalled as kubectl.1.XX on this machine kind; they cannot be installed from apt here.',
+  );
   process.exit(1);
 }
 const missing = versions.filter((v) => !existsSync(join(dir, `kubectl.${v}`)));
 if (missing.length > 0) {
-  console.error(`missing kubectl ${missing.join(', ')} in ${dir}: these versions come preinstalled as kubectl.1.XX on this machine kind and cannot be installed from apt here.`);
+  console.error(
+    `missing kubectl ${missing.join(', ')} in ${dir}: these versions come preinstalled as kubectl.1.XX on this machine kind and cannot be installed from apt here.`,
+  );
   process.exit(1);
 }
 for (const v of versions) {
-  const out = execFileSync(join(dir, `kubectl.${v}`), ['version', '--client', '-o', 'json'], { encoding: 'utf8' });
+  const out = execFileSync(join(dir, `kubectl.${v}`), ['version', '--client', '-o', 'json'], {
+    encoding: 'utf8',
+  });
   console.log(`kubectl.${v}: ${JSON.parse(out).clientVersion.gitVersion}`);
 }
