@@ -255,3 +255,63 @@ describe('user CA rotation', () => {
     }
   });
 });
+
+describe('certificate expiry during long exchanges', () => {
+  it('ends an open watch and an open exec session when the certificate expires', async () => {
+    const expired: string[] = [];
+    let bothAudited: () => void = () => {};
+    const audited = new Promise<void>((resolve) => {
+      bothAudited = resolve;
+    });
+    const local = await startProxyFixture(pki, {
+      clusters: ['dev'],
+      proxy: {
+        onAudit: (event) => {
+          if (event.errorCode === 'RMT_PROXY_CERTIFICATE_EXPIRED') expired.push(event.kind);
+          if (expired.length === 2) bothAudited();
+        },
+      },
+    });
+    try {
+      const shortLived = await pki.user('alice', { pin: 'dev', ttlMs: 3_000 });
+      local.upstreams.dev!.handle((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"type":"ADDED","object":{}}\n');
+      });
+      const url = new URL(local.url);
+      const options = {
+        host: url.hostname,
+        port: Number(url.port),
+        ca: pki.proxyTrust,
+        cert: shortLived.cert,
+        key: shortLived.key,
+      };
+      // Both are held open by the API server; only the certificate's notAfter can end them.
+      const sessionEnded = (bytes: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = connect(options, () => socket.write(bytes));
+          let seen = '';
+          socket.on('data', (c: Buffer) => {
+            seen += c.toString('latin1');
+          });
+          socket.on('close', () => resolve(seen));
+          socket.on('error', (e) => (e.message.includes('ECONNRESET') ? resolve(seen) : reject(e)));
+        });
+      const [watch, exec] = await Promise.all([
+        sessionEnded('GET /api/v1/pods?watch=true HTTP/1.1\r\nHost: x\r\n\r\n'),
+        sessionEnded(
+          'POST /api/v1/namespaces/default/pods/web-0/exec?command=sh&stdin=true&stdout=true HTTP/1.1\r\nHost: x\r\n' +
+            'Content-Length: 0\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\nping',
+        ),
+      ]);
+      expect(watch).toContain('"ADDED"');
+      expect(exec).toMatch(/^HTTP\/1\.1 101/);
+      expect(exec).toContain('ping');
+      // The audit hook runs once the Proxy has finished each exchange, which can be after the client saw the cut.
+      await audited;
+      expect(expired.sort()).toEqual(['request', 'upgrade']);
+    } finally {
+      await local.close();
+    }
+  });
+});

@@ -68,6 +68,26 @@ export async function startRecordingUpstream(tls: Pem & { ca?: string }): Promis
       req.on('end', finish);
     }
   });
+  // Upgrades (exec and friends) are accepted with a 101 and then echo whatever the client sends.
+  server.on('upgrade', (req: IncomingMessage, socket: import('node:stream').Duplex) => {
+    const rawHeaders: [string, string][] = [];
+    for (let i = 0; i < req.rawHeaders.length; i += 2)
+      rawHeaders.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
+    const recorded: RecordedRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      rawHeaders,
+      body: '',
+      header: (name) => rawHeaders.filter(([k]) => k.toLowerCase() === name.toLowerCase()).map(([, v]) => v),
+    };
+    requests.push(recorded);
+    waiters.shift()?.(recorded);
+    socket.on('error', () => socket.destroy());
+    socket.write(
+      'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n',
+    );
+    socket.pipe(socket);
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

@@ -30,6 +30,29 @@ function hasBody(headers: Readonly<Record<string, string | string[] | undefined>
   return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
+// setTimeout's largest delay (about 24.8 days); longer certificates are re-armed by the next request.
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Ends a long exchange (a watch, `logs -f`, an exec session) when the client certificate expires:
+ * the certificate was only checked when the exchange started, and a session must not outlive it.
+ * Returns the function that disarms the timer.
+ */
+function cutAtExpiry(exchange: ProxyExchange, cut: () => void): () => void {
+  const notAfter = exchange.identity?.notAfter?.getTime();
+  if (notAfter === undefined) return () => {};
+  const delay = Math.min(Math.max(notAfter - exchange.receivedAt.getTime(), 0), MAX_TIMER_MS);
+  const timer = setTimeout(() => {
+    exchange.error = new RemotelerError(
+      'RMT_PROXY_CERTIFICATE_EXPIRED',
+      'your Remoteler certificate expired during the session',
+    );
+    cut();
+  }, delay);
+  timer.unref();
+  return () => clearTimeout(timer);
+}
+
 function unavailable(cluster: string, cause: unknown): RemotelerError {
   if (RemotelerError.hasCode(cause, 'RMT_PROXY_UPSTREAM_CREDENTIALS_UNAVAILABLE')) return cause;
   return new RemotelerError(
@@ -70,6 +93,7 @@ export function createForwardStep(pool: UpstreamPool): ProxyStep {
           );
         const headers: Record<string, string | readonly string[]> = { ...upstreamHeaders };
         if (authorization !== undefined) headers.authorization = authorization;
+        const stopTimer = cutAtExpiry(exchange, () => exchange.socket.destroy());
         const result = await relayUpgrade({
           upstream: dispatchers.upstream,
           method: exchange.req.method ?? 'GET',
@@ -78,7 +102,7 @@ export function createForwardStep(pool: UpstreamPool): ProxyStep {
           client: exchange.socket,
           head: exchange.head,
           signal: exchange.signal,
-        });
+        }).finally(stopTimer);
         exchange.status = result.status;
         return;
       }
@@ -107,13 +131,16 @@ export function createForwardStep(pool: UpstreamPool): ProxyStep {
       exchange.status = response.statusCode;
       res.writeHead(response.statusCode, responseHeadersForClient(response.headers));
       if (longRunning) res.flushHeaders();
+      const stopTimer = cutAtExpiry(exchange, () => res.destroy());
       try {
         await pipeline(response.body, res);
       } catch (cause) {
         // The client left (the abort already reached undici) or the upstream broke mid-body; either
         // way the status line is gone, so the only signal left is the cut connection.
         res.destroy();
-        if (!exchange.signal.aborted) throw unavailable(cluster.name, cause);
+        if (!exchange.signal.aborted && !exchange.error) throw unavailable(cluster.name, cause);
+      } finally {
+        stopTimer();
       }
     },
   };
