@@ -148,6 +148,17 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s against the simulator', (ver
     );
   });
 
+  it('apply --dry-run=server reports the change and stores nothing', async () => {
+    const file = join(dir, `dry-${version}.yaml`);
+    await writeFile(
+      file,
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dry-run\n  namespace: ${ns}\ndata:\n  a: b\n`,
+    );
+    const result = await kubectl(['apply', '--dry-run=server', ...validate, '-f', file]);
+    expect(result.stdout.trim()).toBe('configmap/dry-run created (server dry run)');
+    expect(sim.getObject('v1', 'ConfigMap', 'dry-run', ns)).toBeUndefined();
+  });
+
   it('apply --server-side applies, detects a conflict, and wins it with --force-conflicts', async () => {
     const file = join(dir, `deploy-${version}.yaml`);
     const manifest = (replicas: number) =>

@@ -27,6 +27,14 @@ export function timestamp(ms: number = Date.now()): string {
 }
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/**
+ * Kinds whose registry strategy maintains metadata.generation (workloads and custom resources);
+ * ConfigMaps, Secrets, Services… have none.
+ */
+function tracksGeneration(t: ResourceType): boolean {
+  return t.kind === 'Deployment' || t.custom === true;
+}
+
 const NAMESPACED_SYSTEM = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 /**
@@ -292,7 +300,8 @@ export class Registry {
       throw statusErrors.alreadyExists(t.resource, t.group, meta.name!);
     meta.uid = randomUUID();
     meta.creationTimestamp = timestamp();
-    meta.generation = 1;
+    if (tracksGeneration(t)) meta.generation = 1;
+    else delete meta.generation;
     delete meta.managedFields;
     this.defaults(t, object, undefined);
     if (appliedManagedFields) meta.managedFields = appliedManagedFields;
@@ -348,7 +357,8 @@ export class Registry {
     const specChanged =
       JSON.stringify({ ...next, metadata: undefined, status: undefined }) !==
       JSON.stringify({ ...previous, metadata: undefined, status: undefined });
-    meta.generation = (prev.generation ?? 1) + (specChanged ? 1 : 0);
+    if (tracksGeneration(t)) meta.generation = (prev.generation ?? 1) + (specChanged ? 1 : 0);
+    else delete meta.generation;
     this.validate(t, next);
     this.defaults(t, next, previous);
     return this.store2(t, previous, next, options, manager);
