@@ -278,6 +278,7 @@ export class AuthService {
       problems.push('clusterName: must be a non-empty string');
     if (options.userCa?.kind !== 'user') problems.push('userCa: must be a CertificateAuthority of kind user');
     if (options.hostCa?.kind !== 'host') problems.push('hostCa: must be a CertificateAuthority of kind host');
+    if (!Array.isArray(options.connectors)) problems.push('connectors: must be a list (it may be empty)');
     const ids = new Set<string>();
     for (const [i, { connector }] of (options.connectors ?? []).entries()) {
       if (ids.has(connector.id)) problems.push(`connectors[${i}]: duplicate connector id ${connector.id}`);
@@ -308,7 +309,7 @@ export class AuthService {
         },
       );
     // Each connector's mapping is compiled here so that a bad claims_to_roles fails at start.
-    for (const { claimsToRoles } of options.connectors) compileClaimsToRoles(claimsToRoles ?? []);
+    for (const { claimsToRoles } of options.connectors ?? []) compileClaimsToRoles(claimsToRoles ?? []);
     const provider = await createAccessCheckerProvider({
       roleStore: options.roles,
       ...(options.defaultMaxSessionTtlMs === undefined

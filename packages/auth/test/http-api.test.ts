@@ -358,3 +358,12 @@ describe('join tokens', () => {
     expect(late.json.code).toBe('RMT_AUTH_JOIN_TOKEN_INVALID');
   });
 });
+
+describe('server lifecycle', () => {
+  it('closes idempotently and stops accepting connections', async () => {
+    const url = server.url;
+    await Promise.all([server.close(), server.close()]);
+    await server.close();
+    await expect(call(url, stack.hostCa.trustBundlePem(), 'GET', '/v1/ping')).rejects.toThrow(/ECONNREFUSED/);
+  });
+});

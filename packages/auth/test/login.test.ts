@@ -292,3 +292,37 @@ describe('clusters and admin', () => {
     expect(stack.service.isAdmin({ roles: ['admin'] })).toBe(false);
   });
 });
+
+describe('construction and lifecycle', () => {
+  it('reports every bad option at once with RMT_CONFIG_INVALID', async () => {
+    const error = await expectRemotelerError(
+      () =>
+        startStack({
+          clusterName: '',
+          codeTtlMs: 120_000,
+          ssoCallbackUrl: undefined,
+          userCa: stack.hostCa,
+        }),
+      'RMT_CONFIG_INVALID',
+    );
+    expect(error.message).toContain('clusterName');
+    expect(error.message).toContain('codeTtlMs');
+    expect(error.message).toContain('ssoCallbackUrl');
+    expect(error.message).toContain('userCa');
+  });
+
+  it('refuses every call after close(), and close() is idempotent', async () => {
+    stack.service.close();
+    stack.service.close();
+    await expectRemotelerError(
+      () =>
+        stack.service.loginWithPassword({
+          username: 'alice',
+          password: PASSWORD,
+          publicKey: keyPair().publicKeyPem,
+        }),
+      'RMT_AUTH_CLOSED',
+    );
+    expect(() => stack.service.ping()).toThrow(/closed/);
+  });
+});
