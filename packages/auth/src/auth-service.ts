@@ -729,6 +729,27 @@ export class AuthService {
     return { name, token, role: request.role, expiresAt: isoTime(new Date(expiresAt)) };
   }
 
+  /** The unused, unexpired join tokens: names, roles and expiry, never the secrets. */
+  listJoinTokens(): Array<{ name: string; role: HostRole; expiresAt: string }> {
+    this.#assertOpen();
+    return [...this.#joinTokens.entries()].map(({ value, expiresAt }) => ({
+      name: value.name,
+      role: value.role,
+      expiresAt: isoTime(new Date(expiresAt)),
+    }));
+  }
+
+  /** Revokes an unused join token by name; `RMT_STORE_NOT_FOUND` when there is no such live token. */
+  revokeJoinToken(name: string): void {
+    this.#assertOpen();
+    for (const { key, value } of this.#joinTokens.entries())
+      if (value.name === name) {
+        this.#joinTokens.delete(key);
+        return;
+      }
+    throw new RemotelerError('RMT_STORE_NOT_FOUND', `there is no unused join token ${JSON.stringify(name)}`);
+  }
+
   /** Exchanges a join token, once, for a host certificate. Audits `join_token.used`. */
   async join(request: JoinRequest): Promise<IssuedHostCertificate> {
     this.#assertOpen();

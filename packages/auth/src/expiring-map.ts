@@ -39,6 +39,17 @@ export class ExpiringMap<V> {
     return { value: entry.value, expired: this.#clock() >= entry.expiresAt };
   }
 
+  /** Live entries, oldest first. */
+  *entries(): IterableIterator<{ readonly key: string; readonly value: V; readonly expiresAt: number }> {
+    const now = this.#clock();
+    for (const [key, entry] of this.#entries) if (entry.expiresAt > now) yield { key, ...entry };
+  }
+
+  /** Removes an entry; true when there was one. */
+  delete(key: string): boolean {
+    return this.#entries.delete(key);
+  }
+
   /** Drops expired entries from the oldest end. */
   sweep(): void {
     const now = this.#clock();

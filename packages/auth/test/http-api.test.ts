@@ -344,6 +344,28 @@ describe('join tokens', () => {
     expect(asUser.status).toBe(401);
   });
 
+  it('lists unused tokens without their secrets and revokes one, which then cannot join', async () => {
+    const root = await login('root');
+    const as = { cert: root.cert, key: root.key };
+    const created = await api('POST', '/v1/admin/tokens', { ...as, body: { role: 'agent' } });
+    const listed = await api('GET', '/v1/admin/tokens', as);
+    expect(listed.json.items).toEqual([
+      { name: created.json.name, role: 'agent', expiresAt: created.json.expiresAt },
+    ]);
+    expect(JSON.stringify(listed.json)).not.toContain(created.json.token);
+    expect((await api('DELETE', `/v1/admin/tokens/${created.json.name}`, as)).status).toBe(204);
+    expect((await api('DELETE', `/v1/admin/tokens/${created.json.name}`, as)).status).toBe(404);
+    const join = await api('POST', '/v1/join', {
+      body: {
+        token: created.json.token,
+        publicKey: keyPair().publicKeyPem,
+        hostId: 'agent-1',
+        role: 'agent',
+      },
+    });
+    expect(join.json.code).toBe('RMT_AUTH_JOIN_TOKEN_INVALID');
+  });
+
   it('refuses an expired token and a token used for another host role', async () => {
     const proxyToken = stack.service.createJoinToken({ role: 'proxy', ttlMs: MINUTE, createdBy: 'root' });
     const agent = await api('POST', '/v1/join', {

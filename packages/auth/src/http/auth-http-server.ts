@@ -292,8 +292,22 @@ export class AuthHttpServer {
         },
       },
       {
+        pattern: /^\/v1\/admin\/tokens\/([^/]+)$/,
+        methods: {
+          DELETE: async (c) => {
+            await this.#admin(c);
+            s.revokeJoinToken(decodeName(c.params[0] as string));
+            return { status: 204 };
+          },
+        },
+      },
+      {
         pattern: /^\/v1\/admin\/tokens$/,
         methods: {
+          GET: async (c) => {
+            await this.#admin(c);
+            return { status: 200, body: { items: s.listJoinTokens() } };
+          },
           POST: async (c) => {
             const admin = await this.#admin(c);
             const b = parseBody(createTokenSchema, await json(c), 'join token request');
