@@ -33,6 +33,12 @@ import {
   type DualProtocolServer,
   startDualProtocolServer,
 } from './server/dual-protocol-server.js';
+import {
+  type RecordedRequest,
+  RequestLog,
+  redactHeaders,
+  type WaitForRequestOptions,
+} from './server/request-log.js';
 import { ObjectStore } from './store/object-store.js';
 import {
   type ContainerRuntime,
@@ -63,38 +69,6 @@ export interface KubeApiSimulatorOptions {
   readonly maxRecordedRequests?: number;
   /** Options of the exec/attach/port-forward layer and its fake container runtime. */
   readonly streams?: PodStreamServerOptions;
-}
-
-/** One request as the simulator saw it, for assertions on who the API server saw. */
-export interface RecordedRequest {
-  readonly method: string;
-  /** URL path without the query. */
-  readonly path: string;
-  /** Query parameters; repeated keys keep every value. */
-  readonly query: Readonly<Record<string, readonly string[]>>;
-  /** `h2` or `http/1.1`. */
-  readonly protocol: 'h2' | 'http/1.1';
-  /** The identity authorization saw: the impersonated one when impersonating. Undefined for anonymous. */
-  readonly user: UserInfo | undefined;
-  /** The authenticated caller (client certificate or token), before impersonation. */
-  readonly authenticatedUser: UserInfo | undefined;
-  /** The Impersonate-* headers, decoded; undefined when none were sent. */
-  readonly impersonation: ImpersonationHeaders | undefined;
-  /** The verb the request was authorized as (get, list, watch, create, …), for resource requests. */
-  readonly verb?: string;
-  /** HTTP status of the answer (101 for an accepted upgrade). */
-  readonly status: number;
-  /** True when the request asked for a protocol upgrade (exec, attach, port-forward). */
-  readonly upgrade: boolean;
-  readonly userAgent?: string;
-  /** Request headers (HTTP/2 pseudo-headers included); Authorization and Cookie values masked. */
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-}
-
-/** Options for {@link KubeApiSimulator.waitForRequest}. */
-export interface WaitForRequestOptions {
-  /** Default 10 000 ms. */
-  readonly timeoutMs?: number;
 }
 
 /** What a handler needs from the simulator; internal to the package. */
@@ -142,11 +116,6 @@ export class KubeApiSimulator {
   /** The CA that signed the serving certificate and the certificates of {@link issueClientCertificate}. */
   readonly caPem: string;
 
-  private readonly recorded: RecordedRequest[] = [];
-  private readonly waiters = new Set<{
-    predicate: (r: RecordedRequest) => boolean;
-    resolve: (r: RecordedRequest) => void;
-  }>();
   private readonly tracked = new Set<() => void>();
   private readonly cleanups: (() => Promise<void>)[] = [];
   private closing: Promise<void> | undefined;
@@ -160,7 +129,7 @@ export class KubeApiSimulator {
     private readonly context: SimulatorContext & { registry: Registry },
     private readonly adminCredentials: CertificateAndKey,
     podStreams: PodStreamServer,
-    private readonly maxRecorded: number,
+    private readonly log: RequestLog,
   ) {
     this.podStreams = podStreams;
     this.port = server.port;
@@ -234,7 +203,7 @@ export class KubeApiSimulator {
       context,
       admin,
       new PodStreamServer(options.streams ?? {}),
-      options.maxRecordedRequests ?? 10_000,
+      new RequestLog(options.maxRecordedRequests ?? 10_000),
     );
 
     // A deleted pod's logs go with it, and its `logs -f` streams end, however it was deleted.
@@ -302,14 +271,14 @@ export class KubeApiSimulator {
 
   // ---------------------------------------------------------------- recorded requests
 
-  /** Every request so far (oldest first), with effective and original identity. */
+  /** Every request so far (oldest first, at most `maxRecordedRequests`), with effective and original identity. */
   get requests(): readonly RecordedRequest[] {
-    return this.recorded;
+    return this.log.entries;
   }
 
   /** Forgets the recorded requests. */
   clearRequests(): void {
-    this.recorded.length = 0;
+    this.log.clear();
   }
 
   /** Resolves with the first recorded request (already seen or future) that matches. */
@@ -317,35 +286,11 @@ export class KubeApiSimulator {
     predicate: (r: RecordedRequest) => boolean,
     options: WaitForRequestOptions = {},
   ): Promise<RecordedRequest> {
-    const found = this.recorded.find(predicate);
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const waiter = { predicate, resolve: (r: RecordedRequest) => finish(() => resolve(r)) };
-      const timer = setTimeout(
-        () =>
-          finish(() =>
-            reject(
-              new RemotelerError('RMT_TESTKIT_WAIT_TIMEOUT', 'no matching request reached the simulator'),
-            ),
-          ),
-        options.timeoutMs ?? 10_000,
-      );
-      timer.unref();
-      const finish = (fn: () => void) => {
-        clearTimeout(timer);
-        this.waiters.delete(waiter);
-        fn();
-      };
-      this.waiters.add(waiter);
-    });
+    return this.log.waitFor(predicate, options);
   }
 
   private record(entry: RecordedRequest): void {
-    this.recorded.push(entry);
-    // Bounded, so that a long-running `remoteler-kube-sim` does not grow without end.
-    if (this.recorded.length > this.maxRecorded)
-      this.recorded.splice(0, this.recorded.length - this.maxRecorded);
-    for (const w of [...this.waiters]) if (w.predicate(entry)) w.resolve(entry);
+    this.log.add(entry);
   }
 
   // ---------------------------------------------------------------- objects and logs (as the admin, no HTTP)
@@ -510,7 +455,7 @@ export class KubeApiSimulator {
       protocol: (req.httpVersion === '2.0' ? 'h2' : 'http/1.1') as 'h2' | 'http/1.1',
       upgrade,
       ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'] } : {}),
-      headers: redact(req.headers),
+      headers: redactHeaders(req.headers),
     };
   }
 
@@ -664,19 +609,6 @@ export class KubeApiSimulator {
   }
 }
 
-/**
- * Request headers for the record, with credentials masked: tests assert on identities
- * (`authenticatedUser`), and recorded requests may end up in test output.
- */
-function redact(headers: AnyRequest['headers']): Record<string, string | string[] | undefined> {
-  const copy: Record<string, string | string[] | undefined> = { ...headers };
-  const auth = copy.authorization;
-  if (typeof auth === 'string') copy.authorization = `${auth.split(' ')[0]} <redacted>`;
-  if (copy['proxy-authorization'] !== undefined) copy['proxy-authorization'] = '<redacted>';
-  if (copy.cookie !== undefined) copy.cookie = '<redacted>';
-  return copy;
-}
-
 /** Writes a Status (JSON) or a plain-text body. */
 export function writeAnswer(res: AnyResponse, status: number, body: KubeStatus | string): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -705,3 +637,5 @@ function writeRawAnswer(socket: Duplex, status: number, body: KubeStatus | strin
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
   );
 }
+
+export type { RecordedRequest, WaitForRequestOptions };
