@@ -328,7 +328,9 @@ describe('join tokens', () => {
     expect(JSON.stringify(events)).not.toContain(token.json.token);
 
     const nextKey = keyPair();
-    const renewed = await api('POST', '/v1/join/renew', {
+    // The Proxy now trusts Auth through the host CA bundle it received when joining, and Auth
+    // trusts the Proxy through its host certificate: mutual TLS with host certificates.
+    const renewed = await call(server.url, joined.json.hostCaPem, 'POST', '/v1/join/renew', {
       cert: joined.json.certificatePem,
       key: proxyKey.privateKeyPem,
       body: { publicKey: nextKey.publicKeyPem, ipAddresses: ['127.0.0.1'] },
