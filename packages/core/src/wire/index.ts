@@ -13,6 +13,7 @@ export {
   encodeChannelMessage,
   StreamChannel,
 } from './channel-protocol.js';
+export { type ExecTapEvent, SpdyExecTap, WebSocketExecTap } from './exec-session-tap.js';
 export {
   EXIT_CODE_CAUSE,
   type ExecOutcome,

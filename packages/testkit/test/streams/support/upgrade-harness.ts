@@ -43,7 +43,43 @@ export async function startUpgradeHarness(
   options: PodStreamServerOptions = {},
 ): Promise<UpgradeHarness> {
   const streams = new PodStreamServer(options);
-  const server: Server = createServer((_req, res) => res.writeHead(404).end());
+  // The pod GET kubectl makes before an exec (so a plain-HTTP kubeconfig can point kubectl here).
+  // Legacy (unaggregated) discovery, just enough for kubectl's resource builder to resolve `web-0`.
+  const discovery: Readonly<Record<string, unknown>> = {
+    '/api': { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] },
+    '/apis': { kind: 'APIGroupList', apiVersion: 'v1', groups: [] },
+    '/api/v1': {
+      kind: 'APIResourceList',
+      groupVersion: 'v1',
+      resources: [
+        { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list'] },
+      ],
+    },
+  };
+  const server: Server = createServer((req, res) => {
+    const known = discovery[(req.url ?? '').split('?')[0]!];
+    if (req.method === 'GET' && known) {
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify(known));
+      return;
+    }
+    const match = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/?]+)(\?|$)/.exec(req.url ?? '');
+    const containers = match ? pods[`${match[1]}/${match[2]}`] : undefined;
+    if (req.method !== 'GET' || !match || !containers) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.setHeader('Content-Type', 'application/json');
+    res.end(
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: match[2], namespace: match[1], uid: `uid-${match[2]}` },
+        spec: { containers: containers.map((name) => ({ name, image: 'busybox' })) },
+        status: { phase: 'Running' },
+      }),
+    );
+  });
   const sockets = new Set<Duplex>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     sockets.add(socket);
