@@ -33,6 +33,7 @@ import {
   type DualProtocolServer,
   startDualProtocolServer,
 } from './server/dual-protocol-server.js';
+import { routePodUpgrade, writeRawAnswer } from './server/pod-upgrade.js';
 import {
   type RecordedRequest,
   RequestLog,
@@ -40,12 +41,7 @@ import {
   type WaitForRequestOptions,
 } from './server/request-log.js';
 import { ObjectStore } from './store/object-store.js';
-import {
-  type ContainerRuntime,
-  handlePodStreamUpgrade,
-  PodStreamServer,
-  type PodStreamServerOptions,
-} from './streams/index.js';
+import { type ContainerRuntime, PodStreamServer, type PodStreamServerOptions } from './streams/index.js';
 
 /** Options for {@link KubeApiSimulator.start}. */
 export interface KubeApiSimulatorOptions {
@@ -524,88 +520,16 @@ export class KubeApiSimulator {
     };
     if (!identity.ok) return answer(identity.status, identity.body);
 
-    const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/.exec(url.pathname);
-    if (!m) {
-      return answer(
-        400,
-        statusErrors.badRequest(
-          `upgrade requests are served only for pods/exec, pods/attach and pods/portforward, not ${url.pathname}`,
-        ).status,
-      );
-    }
-    const [, namespace = '', podName = '', subresource = ''] = m;
-    // RBAC verb follows the method (SPDY POST = create, WebSocket GET = get); since 1.31 the
-    // API server also requires `create` for a WebSocket GET (AuthorizePodWebsocketUpgradeCreatePermission).
-    const verbs = req.method === 'GET' ? ['get', 'create'] : ['create'];
-    for (const verb of verbs) {
-      const attrs: RequestAttributes = {
-        user: identity.user,
-        verb,
-        resourceRequest: true,
-        apiGroup: '',
-        resource: 'pods',
-        subresource,
-        namespace,
-        name: podName,
-      };
-      if (!this.context.authorize(attrs)) {
-        return answer(
-          403,
-          failure(
-            403,
-            'Forbidden',
-            `pods "${podName}" is forbidden: User "${identity.user.name}" cannot ${verb} resource "pods/${subresource}" in API group "" in the namespace "${namespace}"`,
-            {
-              name: podName,
-              kind: 'pods',
-            },
-          ),
-        );
-      }
-    }
-    const podType = typeFor('', 'pods')!;
-    const pod = this.context.registry.find(podType, namespace, podName);
-    if (!pod) return answer(404, statusErrors.notFound('pods', '', podName).status);
-    const containers = ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []).map(
-      (c) => c.name,
-    );
-
-    // Record the status line the streams module answers with (101, or its refusal).
-    const sniff = (chunk: unknown) => {
-      if (recorded) return;
-      const text = Buffer.isBuffer(chunk)
-        ? chunk.subarray(0, 16).toString('latin1')
-        : typeof chunk === 'string'
-          ? chunk.slice(0, 16)
-          : '';
-      const s = /^HTTP\/1\.1 (\d{3})/.exec(text);
-      if (s) recordStatus(Number(s[1]));
-    };
-    const write = socket.write.bind(socket);
-    const end = socket.end.bind(socket);
-    socket.write = ((chunk: unknown, ...rest: unknown[]) => {
-      sniff(chunk);
-      return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof socket.write;
-    socket.end = ((chunk?: unknown, ...rest: unknown[]) => {
-      if (typeof chunk !== 'function') sniff(chunk);
-      return (end as (...a: unknown[]) => Duplex)(chunk, ...rest);
-    }) as typeof socket.end;
-    socket.once('close', () => recordStatus(0));
-
-    handlePodStreamUpgrade(
+    routePodUpgrade({
       req,
       socket,
       head,
-      {
-        subresource: subresource as 'exec' | 'attach' | 'portforward',
-        namespace,
-        podName,
-        containers,
-        user: { name: identity.user.name, groups: identity.user.groups },
-      },
-      this.podStreams,
-    );
+      path: url.pathname,
+      user: identity.user,
+      context: this.context,
+      podStreams: this.podStreams,
+      recordStatus,
+    });
   }
 }
 
@@ -620,22 +544,4 @@ export function writeAnswer(res: AnyResponse, status: number, body: KubeStatus |
   });
   res.end(text);
 }
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  500: 'Internal Server Error',
-};
-
-/** Writes an HTTP/1.1 answer straight onto an upgrade socket and closes it. */
-function writeRawAnswer(socket: Duplex, status: number, body: KubeStatus | string): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  const type = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
-  socket.end(
-    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
-  );
-}
-
 export type { RecordedRequest, WaitForRequestOptions };
