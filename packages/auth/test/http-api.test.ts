@@ -185,6 +185,38 @@ describe('Auth HTTPS API', () => {
     expect(Number(last.headers['retry-after'])).toBeGreaterThan(0);
   });
 
+  it('takes the client address from X-Remoteler-Client-IP only when a joined Proxy sends it', async () => {
+    const limited = await startStack({ passwordLimitPerSource: { max: 1, windowMs: MINUTE } });
+    const front = await AuthHttpServer.start({ service: limited.service });
+    try {
+      const proxyKey = keyPair();
+      const token = limited.service.createJoinToken({ role: 'proxy', createdBy: 'root' });
+      const joined = await limited.service.join({
+        token: token.token,
+        publicKey: proxyKey.publicKeyPem,
+        hostId: 'proxy-1',
+        role: 'proxy',
+      });
+      const attempt = (ip: string, asProxy: boolean) =>
+        call(front.url, limited.hostCa.trustBundlePem(), 'POST', '/v1/login/password', {
+          body: { username: `u${ip}`, password: 'nope', publicKey: keyPair().publicKeyPem },
+          headers: { 'x-remoteler-client-ip': ip },
+          ...(asProxy ? { cert: joined.certificatePem, key: proxyKey.privateKeyPem } : {}),
+        });
+      // Through the Proxy, two end clients have their own per-source budgets...
+      expect((await attempt('192.0.2.1', true)).json.code).toBe('RMT_AUTH_INVALID_CREDENTIALS');
+      expect((await attempt('192.0.2.2', true)).json.code).toBe('RMT_AUTH_INVALID_CREDENTIALS');
+      // ...while a client without the Proxy's certificate cannot pick its address: both count as 127.0.0.1.
+      expect((await attempt('192.0.2.3', false)).json.code).toBe('RMT_AUTH_INVALID_CREDENTIALS');
+      expect((await attempt('192.0.2.4', false)).json.code).toBe('RMT_AUTH_RATE_LIMITED_SOURCE');
+      const failures = (await limited.events()).filter((e) => e.type === 'login.failure');
+      expect(failures.map((e) => e.clientIp)).toEqual(['192.0.2.1', '192.0.2.2', '127.0.0.1', '127.0.0.1']);
+    } finally {
+      await front.close();
+      await limited.close();
+    }
+  });
+
   it('validates every input with a clear code and refuses oversized or non-JSON bodies', async () => {
     const missing = await api('POST', '/v1/login/password', { body: { username: 'alice', extra: 1 } });
     expect(missing.status).toBe(400);

@@ -8,6 +8,7 @@ export interface CallOptions {
   /** Client certificate and key (PEM) for mutual TLS. */
   readonly cert?: string;
   readonly key?: string;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface CallResult {
@@ -40,6 +41,7 @@ export function call(
         agent: false,
         ...(options.cert ? { cert: options.cert, key: options.key } : {}),
         headers: {
+          ...options.headers,
           ...(payload === undefined
             ? {}
             : {

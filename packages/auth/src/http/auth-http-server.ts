@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { type DecodedHostCertificate, type DecodedUserCertificate, RemotelerError } from '@remoteler/core';
 import type { AuthService } from '../auth-service.js';
@@ -69,6 +69,9 @@ interface Route {
   readonly pattern: RegExp;
   readonly methods: Readonly<Record<string, Handler>>;
 }
+
+/** Set by a Proxy (host certificate, role `proxy`) to the address of the client it forwards for. */
+export const CLIENT_IP_HEADER = 'x-remoteler-client-ip';
 
 const ADMIN_COLLECTION = new RegExp(`^/v1/admin/(${ADMIN_KINDS.join('|')})$`);
 const ADMIN_ITEM = new RegExp(`^/v1/admin/(${ADMIN_KINDS.join('|')})/([^/]+)$`);
@@ -436,10 +439,32 @@ export class AuthHttpServer {
             details: { allow: Object.keys(route.methods) },
           },
         );
-      const clientIp = request.socket.remoteAddress;
-      return handler({ request, url, clientIp, params: match.slice(1) });
+      return handler({ request, url, clientIp: this.#clientIp(request), params: match.slice(1) });
     }
     throw new RemotelerError('RMT_AUTH_ROUTE_NOT_FOUND', `there is no endpoint ${url.pathname}`);
+  }
+
+  /**
+   * The address limits and audit events use. A Proxy fronting Auth would otherwise make every user
+   * share its address (one attacker could exhaust the per-source password limit for everyone), so a
+   * caller holding a verified *proxy* host certificate may name the end client in
+   * `X-Remoteler-Client-IP`; from anyone else the header is ignored (X-Forwarded-For is never read:
+   * any client can send it).
+   */
+  #clientIp(request: IncomingMessage): string | undefined {
+    const socketAddress = request.socket.remoteAddress;
+    const forwarded = request.headers[CLIENT_IP_HEADER];
+    if (typeof forwarded !== 'string' || isIP(forwarded) === 0) return socketAddress;
+    const socket = request.socket as TLSSocket;
+    const peer = socket.authorized ? socket.getPeerX509Certificate?.() : undefined;
+    if (!peer) return socketAddress;
+    try {
+      return this.#service.authenticateHost({ raw: peer.raw }).host.role === 'proxy'
+        ? forwarded
+        : socketAddress;
+    } catch {
+      return socketAddress;
+    }
   }
 
   #errorReply(error: unknown): Reply {
