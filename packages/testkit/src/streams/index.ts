@@ -1,3 +1,22 @@
+/**
+ * The streaming half of the simulator: exec, attach and port-forward over every protocol kubectl
+ * 1.27-1.33 uses (WebSocket v5/v4/base64/v1 channels, SPDY/3.1 v4-v1, the SPDY-over-WebSocket
+ * port-forward tunnel, and the older channel-based WebSocket port-forward of client libraries), backed
+ * by a fake {@link ContainerRuntime} per simulator.
+ *
+ * ```ts
+ * const sim = await KubeApiSimulator.start({ seed: true });
+ * sim.runtime.defineProgram('migrate', async (p) => { await p.stdout.write('done\n'); return 0; });
+ * sim.runtime.fileSystem({ namespace: 'default', pod: 'web-0', container: 'app' }).writeFile('/tmp/a', 'x');
+ * sim.runtime.forwardPort('default', 'web-0', 80, myLocalHttpServerPort);
+ * // … kubectl exec / cp / attach / port-forward …
+ * const run = await sim.runtime.waitForSession((s) => s.command[0] === 'migrate');
+ * ```
+ *
+ * Known differences from a real cluster: stdin a process does not read is buffered in memory (SPDY has
+ * no flow control and the WebSocket side reads eagerly); the main process of `attach` runs without a
+ * TTY; an attach session ends when the client half-closes stdin.
+ */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PodStreamServer } from './pod-stream-server.js';
