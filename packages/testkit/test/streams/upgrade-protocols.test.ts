@@ -269,6 +269,20 @@ describe('port-forward', () => {
     answer.socket.destroy();
   });
 
+  it('pairs streams of old clients without requestid by id (data = error + 2)', async () => {
+    const answer = await harness.upgrade('/api/v1/namespaces/default/pods/web-0/portforward', {
+      Upgrade: 'SPDY/3.1',
+      'X-Stream-Protocol-Version': 'portforward.k8s.io',
+    });
+    if (!answer.upgraded) throw new Error('not upgraded');
+    const client = new SpdyTestClient(answer.socket, answer.head);
+    await client.open({ streamtype: ['error'], port: ['80'] });
+    const data = await client.open({ streamtype: ['data'], port: ['80'] });
+    await data.send('old client', true);
+    expect((await data.received).toString()).toBe('old client');
+    answer.socket.destroy();
+  });
+
   it('reports a port with no listener on the error stream, as kubectl expects', async () => {
     harness.streams.runtime.setPortHandler('default', 'web-0', 81, null);
     const answer = await harness.upgrade('/api/v1/namespaces/default/pods/web-0/portforward', {
