@@ -46,6 +46,7 @@ export {
 export { guardRequestTarget, type RequestTarget } from './routing/path-guard.js';
 export { clusterNotFound, type RouteTarget, routeRequest } from './routing/route-request.js';
 export { type KubeStatus, kubeStatusFor, sendStatus, sendStatusOnSocket } from './status/kube-status.js';
+export { checkImpersonation, type ImpersonationCheckResult } from './upstream/impersonation-check.js';
 export { type KubeconfigEntry, readKubeconfig } from './upstream/kubeconfig.js';
 export {
   type ResolvedUpstream,

@@ -13,8 +13,11 @@ import { createAuthorizeStep } from './pipeline/steps/authorize.js';
 import { createForwardStep } from './pipeline/steps/forward.js';
 import { createImpersonateStep } from './pipeline/steps/impersonate.js';
 import { createRouteStep } from './pipeline/steps/route.js';
+import type { ProxyCluster } from './routing/cluster.js';
 import type { ClusterRegistry } from './routing/cluster-registry.js';
+import { clusterNotFound } from './routing/route-request.js';
 import { sendStatus, sendStatusOnSocket } from './status/kube-status.js';
+import { checkImpersonation, type ImpersonationCheckResult } from './upstream/impersonation-check.js';
 import { UpstreamPool, type UpstreamPoolOptions } from './upstream/upstream-pool.js';
 
 /** Options for {@link createProxy}. Validated once; the proxy never reads them again. */
@@ -41,6 +44,8 @@ export interface ProxyOptions {
   readonly headersTimeoutMs?: number;
   /** How long `close()` waits for in-flight requests before cutting them, in ms. Default 10 000. */
   readonly closeTimeoutMs?: number;
+  /** Check at `listen()` (and when clusters are added) that the Proxy may impersonate upstream. Default true. */
+  readonly checkImpersonation?: boolean;
   /** Clock; default the system clock. For tests of certificate expiry. */
   readonly now?: () => Date;
 }
@@ -53,6 +58,13 @@ export interface RemotelerProxy {
   readonly steps: readonly string[];
   /** Starts listening; default 127.0.0.1 and a random port. Resolves with the bound address. */
   listen(port?: number, host?: string): Promise<AddressInfo>;
+  /**
+   * Asks a cluster's API server whether the Proxy's credentials may impersonate users and groups
+   * (a SelfSubjectAccessReview). `listen()` runs it for every registered cluster, and it runs for
+   * each cluster added later; a refusal or failure is reported to `onError` as
+   * `RMT_PROXY_IMPERSONATION_UNAUTHORIZED` / `RMT_PROXY_UPSTREAM_UNAVAILABLE`.
+   */
+  checkCluster(name: string): Promise<ImpersonationCheckResult>;
   /** Reads the TLS material again now, instead of on the next connection. */
   refreshTls(): void;
   /** Stops accepting, lets in-flight requests finish (up to `closeTimeoutMs`), then cuts the rest and closes upstream pools. Idempotent. */
@@ -111,8 +123,28 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     },
     options.steps,
   );
+  // Startup check (and for clusters added later): the result is only reported, never fatal, since
+  // an API server that is down now may be up by the first request.
+  const reportCheck = (cluster: ProxyCluster) => {
+    checkImpersonation(pool, cluster).then(
+      (result) => {
+        if (!result.users || !result.groups)
+          onError(
+            new RemotelerError(
+              'RMT_PROXY_IMPERSONATION_UNAUTHORIZED',
+              `the Proxy's credentials for cluster "${cluster.name}" may not impersonate ${!result.users ? 'users' : 'groups'}`,
+              { details: { ...result } },
+            ),
+          );
+      },
+      (error: unknown) => {
+        if (!closing) onError(error);
+      },
+    );
+  };
   const unsubscribe = options.clusters.subscribe((event) => {
     if (event.type === 'removed') pool.release(event.cluster.name);
+    else if (options.checkImpersonation !== false && listener.server.listening) reportCheck(event.cluster);
   });
   const upgraded = new Set<Duplex>();
   let closing: Promise<void> | undefined;
@@ -202,6 +234,11 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     server: listener.server,
     steps: Object.freeze(steps.map((step) => step.name).concat('audit')),
     refreshTls: listener.refreshTls,
+    checkCluster(name: string) {
+      const cluster = options.clusters.get(name);
+      if (!cluster) return Promise.reject(clusterNotFound(name));
+      return checkImpersonation(pool, cluster);
+    },
     listen(port = 0, host = '127.0.0.1') {
       return new Promise<AddressInfo>((resolve, reject) => {
         const server = listener.server;
@@ -209,6 +246,8 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
         server.once('error', onError);
         server.listen(port, host, () => {
           server.off('error', onError);
+          if (options.checkImpersonation !== false)
+            for (const cluster of options.clusters.list()) reportCheck(cluster);
           resolve(server.address() as AddressInfo);
         });
       });

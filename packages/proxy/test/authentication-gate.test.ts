@@ -151,6 +151,7 @@ describe('certificate validity on open connections', () => {
   it('refuses a request once the certificate has expired, even on a connection that was authorized', async () => {
     let clock = new Date();
     const local = createProxy({
+      checkImpersonation: false,
       tls: { cert: pki.server.cert, key: pki.server.key, userCaBundle: pki.userCa.trustBundlePem() },
       identityDecoder: pki.decoder,
       access: roleAccess(() => [DEVELOPER]),
@@ -208,6 +209,7 @@ describe('user CA rotation', () => {
     // What a host does: TLS trust and identity decoding both follow the CA's current bundle.
     let bundle = userCa.trustBundlePem();
     const local = createProxy({
+      checkImpersonation: false,
       tls: () => ({ cert: pki.server.cert, key: pki.server.key, userCaBundle: bundle }),
       identityDecoder: {
         decodeUserCertificate: (certificate, options) =>

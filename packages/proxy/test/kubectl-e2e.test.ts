@@ -82,6 +82,7 @@ beforeAll(async () => {
       },
     ]),
     closeTimeoutMs: 2_000,
+    checkImpersonation: false,
   });
   const { port } = await proxy.listen();
   dir = await mkdtemp(join(pki.dir, 'e2e-'));

@@ -74,6 +74,7 @@ beforeAll(async () => {
       },
     ]),
     closeTimeoutMs: 2_000,
+    checkImpersonation: false,
   });
   const { port } = await proxy.listen();
   const alice = await pki.user('alice');

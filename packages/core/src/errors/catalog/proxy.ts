@@ -77,6 +77,12 @@ export const PROXY_ERRORS = defineErrors({
       'The Proxy could not read its own credentials for the cluster (for example the service-account token file).',
     hint: 'Check that the token file exists and is readable by the Proxy; it is re-read on every rotation.',
   },
+  RMT_PROXY_IMPERSONATION_UNAUTHORIZED: {
+    category: 'unavailable',
+    summary:
+      'The Proxy’s own credentials for a cluster may not impersonate users or groups (found by the SelfSubjectAccessReview run at start and when a cluster is added), so every request to it would fail.',
+    hint: 'Grant the Proxy’s identity on that cluster a ClusterRole with verb `impersonate` on `users` and `groups`, bound with a ClusterRoleBinding.',
+  },
   RMT_PROXY_CLUSTER_EXISTS: {
     category: 'conflict',
     summary: 'A cluster with this name is already registered with the Proxy.',
