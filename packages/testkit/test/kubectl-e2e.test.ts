@@ -334,6 +334,43 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s against the simulator', (ver
     expect(protobuf).toBe(version === '1.33');
   });
 
+  it('create deployment/service/role/rolebinding store what kubectl meant, and the binding grants access', async () => {
+    const run = async (args: string[]) => {
+      const result = await kubectl([...args, '-n', ns]);
+      expect(result.stderr).toBe('');
+      return result.stdout.trim();
+    };
+    expect(
+      await run(['create', 'deployment', 'made', '--image=nginx:1.27', '--port=8080', '--replicas=2']),
+    ).toBe('deployment.apps/made created');
+    const deployment = sim.getObject('apps/v1', 'Deployment', 'made', ns)!;
+    expect(deployment.spec).toMatchObject({
+      replicas: 2,
+      selector: { matchLabels: { app: 'made' } },
+      template: {
+        spec: { containers: [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 8080 }] }] },
+      },
+    });
+    expect(await run(['create', 'service', 'clusterip', 'made', '--tcp=80:8080'])).toBe(
+      'service/made created',
+    );
+    expect((sim.getObject('v1', 'Service', 'made', ns)!.spec as { ports: unknown[] }).ports).toEqual([
+      expect.objectContaining({ name: '80-8080', port: 80, targetPort: 8080, protocol: 'TCP' }),
+    ]);
+    expect(await run(['create', 'role', 'secret-reader', '--verb=get,list', '--resource=secrets'])).toBe(
+      'role.rbac.authorization.k8s.io/secret-reader created',
+    );
+    expect(await run(['create', 'rolebinding', 'vera-reads', '--role=secret-reader', '--user=vera'])).toBe(
+      'rolebinding.rbac.authorization.k8s.io/vera-reads created',
+    );
+    expect(sim.getObject('rbac.authorization.k8s.io/v1', 'RoleBinding', 'vera-reads', ns)).toMatchObject({
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'secret-reader' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'vera' }],
+    });
+    const canRead = await runKubectl(version, ['auth', 'can-i', 'list', 'secrets', '-n', ns], as(viewer));
+    expect(canRead.stdout).toBe('yes\n');
+  });
+
   it('prints the Table columns of deployments, services and nodes', async () => {
     const result = await kubectl(['get', 'deploy,svc,nodes', '-n', 'default']);
     expect(result.stdout).toMatch(/deployment\.apps\/web\s+2\/2\s+2\s+2\s+\d+s/);

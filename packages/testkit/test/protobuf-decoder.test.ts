@@ -70,10 +70,42 @@ describe('protobuf request decoding', () => {
     });
   });
 
+  it('decodes a RoleBinding as kubectl create rolebinding sends it', () => {
+    const subject = message((w) =>
+      w
+        .uint32(field(1))
+        .string('User')
+        .uint32(field(2))
+        .string('rbac.authorization.k8s.io')
+        .uint32(field(3))
+        .string('vera'),
+    );
+    const ref = message((w) =>
+      w
+        .uint32(field(1))
+        .string('rbac.authorization.k8s.io')
+        .uint32(field(2))
+        .string('Role')
+        .uint32(field(3))
+        .string('reader'),
+    );
+    const meta = message((w) => w.uint32(field(1)).string('vera-reads'));
+    const rb = message((w) =>
+      w.uint32(field(1)).bytes(meta).uint32(field(2)).bytes(subject).uint32(field(3)).bytes(ref),
+    );
+    expect(decodeProtobufObject(envelope('rbac.authorization.k8s.io/v1', 'RoleBinding', rb))).toEqual({
+      kind: 'RoleBinding',
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      metadata: { name: 'vera-reads' },
+      subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'vera' }],
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' },
+    });
+  });
+
   it('refuses a body without the k8s\\0 magic and kinds it does not know', () => {
     expect(() => decodeProtobufObject(Buffer.from('{}'))).toThrow(ProtobufDecodeError);
-    expect(() => decodeProtobufObject(envelope('apps/v1', 'Deployment', new Uint8Array()))).toThrow(
-      /cannot decode a protobuf Deployment/,
+    expect(() => decodeProtobufObject(envelope('batch/v1', 'Job', new Uint8Array()))).toThrow(
+      /cannot decode a protobuf Job/,
     );
   });
 });

@@ -3,8 +3,8 @@ import protobuf from 'protobufjs/minimal.js';
 // kubectl 1.32+ sends typed-client bodies as protobuf (k8s-protocols §9.1): the magic `k8s\0`, then
 // a runtime.Unknown {1 typeMeta {1 apiVersion, 2 kind}, 2 raw, 3 contentEncoding, 4 contentType}
 // whose `raw` is the object's own message. Decoded here: the review kinds (can-i, whoami) and the
-// simple kinds of `kubectl create namespace|configmap|secret|serviceaccount`; the simulator
-// answers in JSON, which kubectl accepts. Field numbers from k8s.io/api generated.proto.
+// kinds `kubectl create <kind>` sends, with the fields those commands set; the simulator answers in
+// JSON, which kubectl accepts. Field numbers from k8s.io/api generated.proto.
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
@@ -79,6 +79,75 @@ function objectMeta(f: Fields): Record<string, unknown> {
   });
 }
 
+function int(f: Fields, n: number): number | undefined {
+  const v = f.get(n)?.[0];
+  return typeof v === 'number' ? v : undefined;
+}
+
+const each = (f: Fields, n: number): Fields[] =>
+  (f.get(n) ?? []).filter((v): v is Uint8Array => v instanceof Uint8Array).map(fields);
+const strings = (f: Fields, n: number): string[] | undefined => {
+  const list = (f.get(n) ?? []).map(text);
+  return list.length ? list : undefined;
+};
+
+// rbac/v1 PolicyRule {1 verbs, 2 apiGroups, 3 resources, 4 resourceNames, 5 nonResourceURLs}
+function policyRule(f: Fields) {
+  return compact({
+    verbs: strings(f, 1) ?? [],
+    apiGroups: strings(f, 2),
+    resources: strings(f, 3),
+    resourceNames: strings(f, 4),
+    nonResourceURLs: strings(f, 5),
+  });
+}
+
+// rbac/v1 Subject {1 kind, 2 apiGroup, 3 name, 4 namespace}; RoleRef {1 apiGroup, 2 kind, 3 name}
+function binding(message: Fields) {
+  const ref = sub(message, 3);
+  return {
+    subjects: each(message, 2).map((x) =>
+      compact({ kind: str(x, 1), apiGroup: str(x, 2), name: str(x, 3), namespace: str(x, 4) }),
+    ),
+    roleRef: { apiGroup: str(ref, 1) ?? '', kind: str(ref, 2) ?? '', name: str(ref, 3) ?? '' },
+  };
+}
+
+// core/v1 Container {1 name, 2 image, 3 command, 4 args, 5 workingDir, 6 ports, 7 env};
+// ContainerPort {1 name, 2 hostPort, 3 containerPort, 4 protocol}; EnvVar {1 name, 2 value}
+function container(f: Fields) {
+  const ports = each(f, 6).map((p) =>
+    compact({ name: str(p, 1), hostPort: int(p, 2), containerPort: int(p, 3), protocol: str(p, 4) }),
+  );
+  const env = each(f, 7).map((e) => compact({ name: str(e, 1), value: str(e, 2) }));
+  return compact({
+    name: str(f, 1),
+    image: str(f, 2),
+    command: strings(f, 3),
+    args: strings(f, 4),
+    workingDir: str(f, 5),
+    ports: ports.length ? ports : undefined,
+    env: env.length ? env : undefined,
+  });
+}
+
+// meta/v1 LabelSelector {1 matchLabels, 2 matchExpressions {1 key, 2 operator, 3 values}}
+function labelSelector(f: Fields) {
+  const expressions = each(f, 2).map((e) =>
+    compact({ key: str(e, 1), operator: str(e, 2), values: strings(e, 3) }),
+  );
+  return compact({
+    matchLabels: stringMap(f, 1),
+    matchExpressions: expressions.length ? expressions : undefined,
+  });
+}
+
+// IntOrString {1 type (0 int, 1 string), 2 intVal, 3 strVal}
+function intOrString(f: Fields): number | string | undefined {
+  if (f.size === 0) return undefined;
+  return int(f, 1) === 1 ? (str(f, 3) ?? '') : (int(f, 2) ?? 0);
+}
+
 function bool(f: Fields, n: number): boolean | undefined {
   const v = f.get(n)?.[0];
   return typeof v === 'number' ? v !== 0 : undefined;
@@ -93,6 +162,12 @@ export const PROTOBUF_KINDS: ReadonlySet<string> = new Set([
   'ConfigMap',
   'Secret',
   'ServiceAccount',
+  'Service',
+  'Deployment',
+  'Role',
+  'ClusterRole',
+  'RoleBinding',
+  'ClusterRoleBinding',
 ]);
 
 /**
@@ -165,6 +240,56 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
         stringData: stringMap(message, 4),
         immutable: bool(message, 5),
       });
+    case 'Role':
+    case 'ClusterRole':
+      return { kind, apiVersion, metadata, rules: each(message, 2).map(policyRule) };
+    case 'RoleBinding':
+    case 'ClusterRoleBinding':
+      return { kind, apiVersion, metadata, ...binding(message) };
+    case 'Service': {
+      // ServiceSpec {1 ports, 2 selector, 3 clusterIP, 4 type}; ServicePort {1 name, 2 protocol, 3 port, 4 targetPort, 5 nodePort}
+      const spec = sub(message, 2);
+      const ports = each(spec, 1).map((p) =>
+        compact({
+          name: str(p, 1),
+          protocol: str(p, 2),
+          port: int(p, 3),
+          targetPort: intOrString(sub(p, 4)),
+          nodePort: int(p, 5),
+        }),
+      );
+      return {
+        kind,
+        apiVersion,
+        metadata,
+        spec: compact({
+          ports: ports.length ? ports : undefined,
+          selector: stringMap(spec, 2),
+          clusterIP: str(spec, 3),
+          type: str(spec, 4),
+        }),
+      };
+    }
+    case 'Deployment': {
+      // DeploymentSpec {1 replicas, 2 selector, 3 template {1 metadata, 2 spec {2 containers}}, 4 strategy {1 type}}
+      const spec = sub(message, 2);
+      const template = sub(spec, 3);
+      const podSpec = sub(template, 2);
+      return {
+        kind,
+        apiVersion,
+        metadata,
+        spec: compact({
+          replicas: int(spec, 1),
+          selector: spec.has(2) ? labelSelector(sub(spec, 2)) : undefined,
+          template: {
+            metadata: objectMeta(sub(template, 1)),
+            spec: { containers: each(podSpec, 2).map(container) },
+          },
+          strategy: spec.has(4) ? compact({ type: str(sub(spec, 4), 1) }) : undefined,
+        }),
+      };
+    }
     case 'ServiceAccount':
       // 2 secrets, 3 imagePullSecrets (LocalObjectReference {1 name}), 4 automountServiceAccountToken
       return compact({
