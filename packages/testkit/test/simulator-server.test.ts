@@ -182,7 +182,12 @@ describe('KubeApiSimulator server', () => {
       admin,
     );
     const recorded = await sim.waitForRequest((r) => r.path.endsWith('/exec'));
-    expect(recorded).toMatchObject({ upgrade: true, method: 'POST', user: { name: 'kubernetes-admin' } });
+    expect(recorded).toMatchObject({
+      upgrade: true,
+      method: 'POST',
+      verb: 'create',
+      user: { name: 'kubernetes-admin' },
+    });
     expect(recorded.status).not.toBe(404);
   });
 

@@ -16,8 +16,8 @@ export interface PodUpgradeInput {
   readonly user: UserInfo;
   readonly context: SimulatorContext;
   readonly podStreams: PodStreamServer;
-  /** Records the answer's status once (later calls are ignored). */
-  readonly recordStatus: (status: number) => void;
+  /** Records the answer's status (and the request's RBAC verb) once; later calls are ignored. */
+  readonly recordStatus: (status: number, verb?: string) => void;
 }
 
 /**
@@ -26,7 +26,10 @@ export interface PodUpgradeInput {
  * module speaks WebSocket or SPDY on the socket.
  */
 export function routePodUpgrade(input: PodUpgradeInput): undefined {
-  const { req, socket, head, path, user, context, podStreams, recordStatus } = input;
+  const { req, socket, head, path, user, context, podStreams } = input;
+  // The request verb as RBAC names it: a WebSocket GET is `get`, a SPDY POST `create`.
+  const requestVerb = req.method === 'GET' ? 'get' : 'create';
+  const recordStatus = (status: number) => input.recordStatus(status, requestVerb);
   const answer = (status: number, body: KubeStatus | string): undefined => {
     recordStatus(status);
     writeRawAnswer(socket, status, body);
