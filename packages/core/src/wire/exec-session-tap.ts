@@ -1,3 +1,4 @@
+import { RemotelerError } from '../errors/index.js';
 import {
   type ChannelProtocolInfo,
   channelProtocolInfo,
@@ -47,7 +48,11 @@ export class WebSocketExecTap {
   /** `protocol` is the negotiated `Sec-WebSocket-Protocol` ('' when none was). */
   constructor(protocol: string, options: WebSocketMessageParserOptions = {}) {
     const info = channelProtocolInfo(protocol);
-    if (!info) throw new TypeError(`${protocol} is not a channel.k8s.io subprotocol`);
+    if (!info)
+      throw new RemotelerError(
+        'RMT_WIRE_PROTOCOL_UNSUPPORTED',
+        `"${protocol}" is not a channel.k8s.io subprotocol`,
+      );
     this.#protocol = info;
     this.#client = new WebSocketMessageParser(options);
     this.#server = new WebSocketMessageParser(options);

@@ -51,7 +51,9 @@ describe('WebSocketExecTap', () => {
   });
 
   it('refuses a subprotocol that is not a channel protocol', () => {
-    expect(() => new WebSocketExecTap('SPDY/3.1+portforward.k8s.io')).toThrow(TypeError);
+    expect(() => new WebSocketExecTap('SPDY/3.1+portforward.k8s.io')).toThrow(
+      expect.objectContaining({ code: 'RMT_WIRE_PROTOCOL_UNSUPPORTED' }),
+    );
   });
 });
 

@@ -26,6 +26,11 @@ export const WIRE_ERRORS = defineErrors({
       'A WebSocket frame broke RFC 6455 (reserved bits, a fragmented control frame, an unknown opcode).',
     hint: 'Close the connection with status 1002; the byte stream cannot be resynchronised.',
   },
+  RMT_WIRE_PROTOCOL_UNSUPPORTED: {
+    category: 'input',
+    summary: 'A codec was asked to decode a subprotocol it does not know (not a channel.k8s.io variant).',
+    hint: 'Pass the subprotocol the server actually negotiated (its Sec-WebSocket-Protocol answer).',
+  },
   RMT_WIRE_CHANNEL_MESSAGE_INVALID: {
     category: 'input',
     summary:

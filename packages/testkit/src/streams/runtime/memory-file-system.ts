@@ -15,12 +15,15 @@ type Node =
   | { type: 'file'; data: Buffer; mode: number; mtime: Date }
   | { type: 'directory'; entries: Map<string, Node>; mode: number; mtime: Date };
 
-/** An error a fake process turns into an `errno`-style message (`No such file or directory`). */
-export class FileSystemError extends Error {
+/**
+ * A failed call on a fake container filesystem (`RMT_TESTKIT_STREAM_FILE_ERROR`). `errno` is the POSIX
+ * name, and `message` the text a fake program prints after its own prefix (`No such file or directory`).
+ */
+export class FileSystemError extends RemotelerError {
   /** POSIX errno name: ENOENT, ENOTDIR, EISDIR, EEXIST, ENOTEMPTY. */
   readonly errno: string;
   constructor(errno: string, message: string) {
-    super(message);
+    super('RMT_TESTKIT_STREAM_FILE_ERROR', message, { details: { errno } });
     this.name = 'FileSystemError';
     this.errno = errno;
   }
