@@ -111,6 +111,17 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s against the simulator', (ver
     expect(result.stdout).toMatch(/team-a\s+api-0/);
   });
 
+  it('pages with limit/continue when asked for small chunks, and prints every object once', async () => {
+    sim.clearRequests();
+    const chunked = await kubectl(['get', 'namespaces', '--chunk-size=2', '-o', 'name']);
+    const all = await kubectl(['get', 'namespaces', '-o', 'name']);
+    expect(chunked.stdout).toBe(all.stdout);
+    expect(chunked.stdout.trim().split('\n').length).toBeGreaterThan(4);
+    const pages = sim.requests.filter((r) => r.path === '/api/v1/namespaces' && r.query.limit?.[0] === '2');
+    expect(pages.length).toBeGreaterThan(2);
+    expect(pages.slice(1).every((r) => r.query.continue?.[0])).toBe(true);
+  });
+
   it('get -w prints an object created after the watch started', async () => {
     const watch = await startKubectl(version, ['get', 'pods', '-n', ns, '-w'], as(admin));
     try {
