@@ -276,6 +276,27 @@ describe('bad input', () => {
     expect(answer.json().message).toContain('json parse error');
   });
 
+  it('answers a body above the size limit with 413', async () => {
+    const small = await KubeApiSimulator.start({ maxBodyBytes: 1024 });
+    try {
+      const answer = await call(small, '/api/v1/namespaces/default/configmaps', {
+        method: 'POST',
+        cert: small.adminCertificate,
+        headers: json,
+        body: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'big' },
+          data: { x: 'y'.repeat(4096) },
+        }),
+      });
+      expect(answer.status).toBe(413);
+      expect(answer.json().reason).toBe('RequestEntityTooLarge');
+    } finally {
+      await small.close();
+    }
+  });
+
   it('answers an unknown resource type with 404 NotFound', async () => {
     const answer = await call(sim, '/apis/example.com/v1/namespaces/default/gadgets', { cert: admin });
     expect(answer.status).toBe(404);
@@ -572,6 +593,46 @@ describe('watch', () => {
       expect(w.events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
     } finally {
       w.close();
+    }
+  });
+
+  it('multiplexes many watches over one HTTP/2 connection', async () => {
+    const session = http2.connect(sim.url, { ca: sim.caPem, cert: admin.certPem, key: admin.keyPem });
+    const rv = sim.resourceVersion;
+    const streams = Array.from({ length: 20 }, () => {
+      const stream = session.request({
+        ':path': `/api/v1/namespaces/team-a/configmaps?watch=true&resourceVersion=${rv}`,
+      });
+      stream.setEncoding('utf8');
+      let text = '';
+      const received = new Promise<string>((resolve) => {
+        stream.on('data', (chunk: string) => {
+          text += chunk;
+          if (text.includes('\n')) resolve(text);
+        });
+      });
+      return { stream, received };
+    });
+    try {
+      await sim.waitForRequest(
+        () =>
+          sim.requests.filter((r) => r.verb === 'watch' && r.path === '/api/v1/namespaces/team-a/configmaps')
+            .length >= 20,
+      );
+      sim.createObject({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'fan-out', namespace: 'team-a' },
+      });
+      const events = await Promise.all(streams.map((s) => s.received));
+      for (const e of events)
+        expect(JSON.parse(e.trim())).toMatchObject({
+          type: 'ADDED',
+          object: { metadata: { name: 'fan-out' } },
+        });
+    } finally {
+      for (const s of streams) s.stream.close();
+      session.close();
     }
   });
 
