@@ -1,4 +1,5 @@
 export type { AccessCheckerSource } from './access/access-checker-source.js';
+export { findLock, type LockSource, lockedError } from './access/lock-source.js';
 export type { UserCertificateDecoder } from './identity/user-certificate-decoder.js';
 export {
   encodePrincipal,
@@ -23,6 +24,7 @@ export {
 } from './listener/tls-listener.js';
 export type { ProxyAuditEvent } from './pipeline/audit-event.js';
 export { established, type ProxyExchange } from './pipeline/exchange.js';
+export { OpenSessions } from './pipeline/open-sessions.js';
 export {
   composePipeline,
   type HostStep,

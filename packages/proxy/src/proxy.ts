@@ -3,10 +3,12 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { RemotelerError } from '@remoteler/core';
 import type { AccessCheckerSource } from './access/access-checker-source.js';
+import { findLock, type LockSource, lockedError } from './access/lock-source.js';
 import type { UserCertificateDecoder } from './identity/user-certificate-decoder.js';
 import { createTlsListener, type ListenerTlsMaterial, type TlsListener } from './listener/tls-listener.js';
 import type { ProxyAuditEvent } from './pipeline/audit-event.js';
 import type { ProxyExchange } from './pipeline/exchange.js';
+import { OpenSessions } from './pipeline/open-sessions.js';
 import { composePipeline, type HostStep, type ProxyStep, runPipeline } from './pipeline/pipeline.js';
 import { createAuthenticateStep } from './pipeline/steps/authenticate.js';
 import { createAuthorizeStep } from './pipeline/steps/authorize.js';
@@ -30,6 +32,8 @@ export interface ProxyOptions {
   readonly access: AccessCheckerSource;
   /** Where clusters are looked up on every request. */
   readonly clusters: ClusterRegistry;
+  /** Locks, checked on every request; a change ends open sessions and watches a new lock applies to. */
+  readonly locks?: LockSource;
   /** Host steps inserted after named security steps. */
   readonly steps?: readonly HostStep[];
   /** Called once per ended exchange. Errors thrown by it go to `onError`. */
@@ -113,13 +117,14 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     ...(options.headersTimeoutMs !== undefined && { headersTimeoutMs: options.headersTimeoutMs }),
   });
   const pool = new UpstreamPool(options.upstream);
+  const sessions = new OpenSessions();
   const steps: readonly ProxyStep[] = composePipeline(
     {
       authenticate: createAuthenticateStep(options.identityDecoder),
       route: createRouteStep(options.clusters),
-      authorize: createAuthorizeStep(options.access),
+      authorize: createAuthorizeStep(options.access, options.locks),
       impersonate: createImpersonateStep(),
-      forward: createForwardStep(pool),
+      forward: createForwardStep(pool, sessions),
     },
     options.steps,
   );
@@ -147,6 +152,15 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     else if (options.checkImpersonation !== false && listener.server.listening) reportCheck(event.cluster);
   });
   const upgraded = new Set<Duplex>();
+  // A new lock reaches sessions that are already open (watches, exec…), not just the next request.
+  const unsubscribeLocks = options.locks?.subscribe?.(() => {
+    const locks = options.locks?.current() ?? [];
+    const at = now().getTime();
+    sessions.endWhere((exchange) => {
+      const lock = exchange.identity && findLock(locks, exchange.identity, exchange.cluster?.name, at);
+      return lock ? lockedError(lock) : undefined;
+    });
+  });
   let closing: Promise<void> | undefined;
 
   const audit = (exchange: ProxyExchange) => {
@@ -255,6 +269,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     close() {
       closing ??= (async () => {
         unsubscribe();
+        unsubscribeLocks?.();
         const server = listener.server;
         const stopped = new Promise<void>((resolve) => {
           if (!server.listening) resolve();

@@ -48,6 +48,12 @@ export const PROXY_ERRORS = defineErrors({
       'The client sent `Impersonate-Uid`, an `Impersonate-Extra-*` header, an unknown `Impersonate-*` header, or more than one `Impersonate-User`.',
     hint: 'Remove `as-uid` and `as-user-extra` from the kubeconfig and pass at most one `--as`; Remoteler sets impersonation itself.',
   },
+  RMT_PROXY_LOCKED: {
+    category: 'forbidden',
+    summary:
+      'A lock blocks the user, one of its roles, or the cluster; checked on every request, and open sessions and watches are ended when it appears.',
+    hint: 'Contact the administrator named in the lock message; access returns when the lock expires or is removed.',
+  },
   RMT_PROXY_FILTER_UNSUPPORTED: {
     category: 'forbidden',
     summary:

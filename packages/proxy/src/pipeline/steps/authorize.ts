@@ -1,5 +1,6 @@
 import { parseKubeRequest, RemotelerError } from '@remoteler/core';
 import type { AccessCheckerSource } from '../../access/access-checker-source.js';
+import { findLock, type LockSource, lockedError } from '../../access/lock-source.js';
 import { clusterNotFound } from '../../routing/route-request.js';
 import { established, type ProxyExchange } from '../exchange.js';
 import type { ProxyStep } from '../pipeline.js';
@@ -10,13 +11,17 @@ import type { ProxyStep } from '../pipeline.js';
  * is answered exactly like one that does not exist, so that cluster names do not leak. The verb of
  * exec, attach, portforward and log comes from the subresource, never from the HTTP method.
  */
-export function createAuthorizeStep(access: AccessCheckerSource): ProxyStep {
+export function createAuthorizeStep(access: AccessCheckerSource, locks?: LockSource): ProxyStep {
   return {
     name: 'authorize',
     run(exchange: ProxyExchange) {
       const cluster = established(exchange, 'cluster');
       const route = established(exchange, 'route');
-      const checker = access.forIdentity(established(exchange, 'identity'));
+      const identity = established(exchange, 'identity');
+      // Locks first: they block even what the roles allow, on every request.
+      const lock = locks && findLock(locks.current(), identity, cluster.name, exchange.receivedAt.getTime());
+      if (lock) throw lockedError(lock);
+      const checker = access.forIdentity(identity);
       if (checker.canAccessCluster(cluster) !== true) throw clusterNotFound(cluster.name);
       const attributes = parseKubeRequest(
         exchange.req.method ?? '',

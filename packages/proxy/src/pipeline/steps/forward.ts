@@ -5,6 +5,7 @@ import type { RouteTarget } from '../../routing/route-request.js';
 import { relayUpgrade } from '../../upstream/upgrade-relay.js';
 import type { UpstreamPool } from '../../upstream/upstream-pool.js';
 import { established, type ProxyExchange } from '../exchange.js';
+import type { OpenSessions } from '../open-sessions.js';
 import type { ProxyStep } from '../pipeline.js';
 
 /**
@@ -68,7 +69,7 @@ function unavailable(cluster: string, cause: unknown): RemotelerError {
  * request aborted when the client goes away. Upstream errors before the response starts become a
  * 503 Status; after that the client connection is cut.
  */
-export function createForwardStep(pool: UpstreamPool): ProxyStep {
+export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): ProxyStep {
   return {
     name: 'forward',
     async run(exchange: ProxyExchange) {
@@ -93,7 +94,9 @@ export function createForwardStep(pool: UpstreamPool): ProxyStep {
           );
         const headers: Record<string, string | readonly string[]> = { ...upstreamHeaders };
         if (authorization !== undefined) headers.authorization = authorization;
-        const stopTimer = cutAtExpiry(exchange, () => exchange.socket.destroy());
+        const end = () => exchange.socket.destroy();
+        const stopTimer = cutAtExpiry(exchange, end);
+        const untrack = sessions.track(exchange, end);
         const result = await relayUpgrade({
           upstream: dispatchers.upstream,
           method: exchange.req.method ?? 'GET',
@@ -102,7 +105,10 @@ export function createForwardStep(pool: UpstreamPool): ProxyStep {
           client: exchange.socket,
           head: exchange.head,
           signal: exchange.signal,
-        }).finally(stopTimer);
+        }).finally(() => {
+          stopTimer();
+          untrack();
+        });
         exchange.status = result.status;
         return;
       }
@@ -132,6 +138,7 @@ export function createForwardStep(pool: UpstreamPool): ProxyStep {
       res.writeHead(response.statusCode, responseHeadersForClient(response.headers));
       if (longRunning) res.flushHeaders();
       const stopTimer = cutAtExpiry(exchange, () => res.destroy());
+      const untrack = longRunning ? sessions.track(exchange, () => res.destroy()) : () => true;
       try {
         await pipeline(response.body, res);
       } catch (cause) {
@@ -141,6 +148,7 @@ export function createForwardStep(pool: UpstreamPool): ProxyStep {
         if (!exchange.signal.aborted && !exchange.error) throw unavailable(cluster.name, cause);
       } finally {
         stopTimer();
+        untrack();
       }
     },
   };
