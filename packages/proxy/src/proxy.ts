@@ -152,6 +152,24 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     else if (options.checkImpersonation !== false && listener.server.listening) reportCheck(event.cluster);
   });
   const upgraded = new Set<Duplex>();
+  // A role change that removes access ends the sessions and watches that relied on it.
+  const unsubscribeRoles = options.access.onRolesChanged?.(() => {
+    sessions.endWhere((exchange) => {
+      const { identity, cluster, attributes } = exchange;
+      if (!identity || !cluster || !attributes) return undefined;
+      try {
+        const checker = options.access.forIdentity(identity);
+        if (!checker.canAccessCluster(cluster)) return clusterNotFound(cluster.name);
+        const decision = checker.checkRequest(cluster, attributes);
+        return decision.allowed ? undefined : decision.error;
+      } catch (error) {
+        // Fail closed: a session whose access cannot be re-established is ended.
+        return RemotelerError.is(error)
+          ? error
+          : new RemotelerError('RMT_INTERNAL', 'access could not be re-checked', { cause: error });
+      }
+    });
+  });
   // A new lock reaches sessions that are already open (watches, exec…), not just the next request.
   const unsubscribeLocks = options.locks?.subscribe?.(() => {
     const locks = options.locks?.current() ?? [];
@@ -270,6 +288,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
       closing ??= (async () => {
         unsubscribe();
         unsubscribeLocks?.();
+        unsubscribeRoles?.();
         const server = listener.server;
         const stopped = new Promise<void>((resolve) => {
           if (!server.listening) resolve();

@@ -1,3 +1,4 @@
+import { connect } from 'node:tls';
 import type { Role } from '@remoteler/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxyRequest, rawExchange } from './support/proxy-client.js';
@@ -9,6 +10,7 @@ let pki: TestPki;
 let fixture: ProxyFixture;
 let alice: Pem;
 let roles: Role[];
+const roleListeners = new Set<() => void>();
 
 const teamA = (verbs: string[]) =>
   role('developer', {
@@ -21,7 +23,14 @@ beforeAll(async () => {
   pki = await createTestPki();
   alice = await pki.user('alice', { pin: 'dev' });
   roles = [teamA(['get', 'list', 'watch'])];
-  fixture = await startProxyFixture(pki, { clusters: ['dev', 'prod'], roles: () => roles });
+  fixture = await startProxyFixture(pki, {
+    clusters: ['dev', 'prod'],
+    roles: () => roles,
+    onRolesChanged: (listener) => {
+      roleListeners.add(listener);
+      return () => roleListeners.delete(listener);
+    },
+  });
 });
 
 afterAll(async () => {
@@ -114,5 +123,43 @@ describe('authorization by the policy engine', () => {
     roles = [];
     const none = await get('/api/v1/namespaces/team-a/pods');
     expect(none.status).toBe(404);
+  });
+
+  it('ends an open watch when a role change removes the access it relied on, and only then', async () => {
+    roles = [teamA(['get', 'list', 'watch'])];
+    let upstreamRes: import('node:http').ServerResponse | undefined;
+    fixture.upstreams.dev!.handle((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"type":"ADDED","object":{}}\n');
+      upstreamRes = res;
+    });
+    const url = new URL(fixture.url);
+    const waiters: [string, () => void][] = [];
+    const seenText = (text: string) => new Promise<void>((resolve) => waiters.push([text, resolve]));
+    const firstEvent = seenText('"ADDED"');
+    const ended = new Promise<string>((resolve, reject) => {
+      const socket = connect(
+        { host: url.hostname, port: Number(url.port), ca: pki.proxyTrust, cert: alice.cert, key: alice.key },
+        () => socket.write('GET /api/v1/namespaces/team-a/pods?watch=true HTTP/1.1\r\nHost: x\r\n\r\n'),
+      );
+      let seen = '';
+      socket.on('data', (c: Buffer) => {
+        seen += c.toString('latin1');
+        for (const [text, resolve] of waiters) if (seen.includes(text)) resolve();
+      });
+      socket.on('close', () => resolve(seen));
+      socket.on('error', (e) => (e.message.includes('ECONNRESET') ? resolve(seen) : reject(e)));
+    });
+    await firstEvent;
+    // A change that still allows the watch leaves it open: a later event still arrives.
+    roles = [teamA(['get', 'list', 'watch', 'delete'])];
+    for (const listener of roleListeners) listener();
+    const secondEvent = seenText('"MODIFIED"');
+    upstreamRes!.write('{"type":"MODIFIED","object":{}}\n');
+    await secondEvent;
+    // A change that removes `watch` ends it.
+    roles = [teamA(['get'])];
+    for (const listener of roleListeners) listener();
+    expect(await ended).toContain('"MODIFIED"');
   });
 });

@@ -7,4 +7,6 @@ import type { AccessChecker, Identity } from '@remoteler/core';
  */
 export interface AccessCheckerSource {
   forIdentity(identity: Identity): AccessChecker;
+  /** Calls `listener` after every role change (the provider's `onRolesChanged`); the Proxy then re-checks open sessions. */
+  onRolesChanged?(listener: () => void): () => void;
 }

@@ -1,5 +1,5 @@
 import type { Role } from '@remoteler/core';
-import type { ProxyOptions, RemotelerProxy } from '../../src/index.js';
+import type { AccessCheckerSource, ProxyOptions, RemotelerProxy } from '../../src/index.js';
 import { createProxy, MemoryClusterRegistry } from '../../src/index.js';
 import { type RecordingUpstream, startRecordingUpstream } from './recording-upstream.js';
 import { EVERYTHING, role, roleAccess } from './roles.js';
@@ -37,6 +37,8 @@ export async function startProxyFixture(
     clusters?: string[];
     /** Roles by name; default `developer`: user alice, group developers, everything, on every cluster. */
     roles?: () => readonly Role[];
+    /** Lets a test announce role changes, as the core AccessCheckerProvider does. */
+    onRolesChanged?: AccessCheckerSource['onRolesChanged'];
     proxy?: Partial<ProxyOptions>;
   } = {},
 ): Promise<ProxyFixture> {
@@ -55,7 +57,7 @@ export async function startProxyFixture(
   const proxy = createProxy({
     tls: { cert: pki.server.cert, key: pki.server.key, userCaBundle: pki.userCa.trustBundlePem() },
     identityDecoder: pki.decoder,
-    access: roleAccess(options.roles ?? (() => [DEVELOPER])),
+    access: roleAccess(options.roles ?? (() => [DEVELOPER]), options.onRolesChanged),
     clusters,
     closeTimeoutMs: 2_000,
     // The startup SelfSubjectAccessReview would show up in the upstream request records.

@@ -13,8 +13,12 @@ export const EVERYTHING = [{ kind: '*', namespace: '*', name: '*', verbs: ['*'] 
  * Policy from the core engine over a role list that tests may change between requests; each
  * request gets a checker built from the list as it is then (like the store-backed provider).
  */
-export function roleAccess(roles: () => readonly Role[]): AccessCheckerSource {
+export function roleAccess(
+  roles: () => readonly Role[],
+  onRolesChanged?: AccessCheckerSource['onRolesChanged'],
+): AccessCheckerSource {
   return {
+    ...(onRolesChanged && { onRolesChanged }),
     forIdentity: (identity) =>
       createAccessChecker({
         username: identity.username,
