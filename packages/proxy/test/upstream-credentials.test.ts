@@ -171,6 +171,10 @@ describe('upstream credentials', () => {
   it('refuses upstream settings that would weaken TLS, run code or send credentials in clear', async () => {
     await expectConfigError({ kind: 'token', server: 'http://127.0.0.1:6443', token: 't' }, 'server');
     await expectConfigError({ kind: 'token', server: 'https://127.0.0.1:6443', token: '' }, 'token');
+    await expectConfigError(
+      { kind: 'token', server: 'https://127.0.0.1:6443', token: 'abc\r\nImpersonate-User: system:admin' },
+      'token',
+    );
     const cases: [string, string, string][] = [
       [
         '    server: https://127.0.0.1:6443\n    insecure-skip-tls-verify: true',

@@ -54,6 +54,11 @@ function parseServer(server: string): { origin: string; basePath: string } {
   return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
 }
 
+/** Bearer tokens go into a header (and into the raw request head of upgrades): visible ASCII only. */
+export function isHeaderSafeToken(token: string): boolean {
+  return /^[\x21-\x7e]+$/.test(token);
+}
+
 const staticToken = (token: string) => () => Promise.resolve(`Bearer ${token}`);
 const noToken = () => Promise.resolve(undefined);
 
@@ -64,7 +69,11 @@ export async function resolveUpstream(
 ): Promise<ResolvedUpstream> {
   switch (credentials.kind) {
     case 'token': {
-      if (!credentials.token) throw configError('upstream token is empty', 'token');
+      if (!isHeaderSafeToken(credentials.token))
+        throw configError(
+          'upstream token must be non-empty visible ASCII (no spaces or line breaks)',
+          'token',
+        );
       return {
         ...parseServer(credentials.server),
         tls: tls(credentials.ca, undefined, undefined, credentials.tlsServerName),
@@ -87,7 +96,7 @@ export async function resolveUpstream(
         ...parseServer(entry.server),
         tls: tls(entry.ca, entry.cert, entry.key, entry.tlsServerName),
         authorization: entry.token
-          ? staticToken(entry.token)
+          ? checkedStaticToken(entry.token)
           : source
             ? async () => `Bearer ${await source.token()}`
             : noToken,
@@ -134,6 +143,12 @@ export async function resolveUpstream(
         'kind',
       );
   }
+}
+
+function checkedStaticToken(token: string): () => Promise<string> {
+  if (!isHeaderSafeToken(token))
+    throw configError('kubeconfig user.token must be visible ASCII (no spaces or line breaks)', 'user.token');
+  return staticToken(token);
 }
 
 function tls(ca?: string, cert?: string, key?: string, servername?: string): UpstreamTls {

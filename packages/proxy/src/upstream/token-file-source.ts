@@ -42,6 +42,9 @@ export class TokenFileSource {
     try {
       const token = (await readFile(this.#path, 'utf8')).trim();
       if (token === '') throw new Error('the token file is empty');
+      // The token goes into a header: anything but visible ASCII would corrupt or split it.
+      if (!/^[\x21-\x7e]+$/.test(token))
+        throw new Error('the token file holds characters a header cannot carry');
       this.#token = token;
       this.#readAt = this.#now();
       return token;
