@@ -2,7 +2,7 @@ import type { Role } from '@remoteler/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxyRequest, rawExchange } from './support/proxy-client.js';
 import { PROXY_UPSTREAM_TOKEN, type ProxyFixture, startProxyFixture } from './support/proxy-fixture.js';
-import { EVERYTHING, role, roleAccess } from './support/roles.js';
+import { EVERYTHING, role } from './support/roles.js';
 import { createTestPki, type Pem, type TestPki } from './support/test-pki.js';
 
 let pki: TestPki;

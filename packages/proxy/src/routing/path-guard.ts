@@ -23,7 +23,7 @@ function refuse(reason: string): RemotelerError {
  * path is checked; query values (label and field selectors) legitimately carry encoded characters.
  */
 export function guardRequestTarget(rawTarget: string | undefined): RequestTarget {
-  if (!rawTarget || !rawTarget.startsWith('/'))
+  if (!rawTarget?.startsWith('/'))
     throw refuse('only origin-form targets ("/…") are accepted, not absolute URLs or "*"');
   const queryAt = rawTarget.indexOf('?');
   const path = queryAt === -1 ? rawTarget : rawTarget.slice(0, queryAt);

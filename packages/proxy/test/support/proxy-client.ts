@@ -7,6 +7,8 @@ export interface ClientResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly text: string;
+  // Status and echo bodies, read loosely by the tests.
+  // biome-ignore lint/suspicious/noExplicitAny: test helper; each test asserts the shape it reads
   json(): Record<string, any>;
 }
 
