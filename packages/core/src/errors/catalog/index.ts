@@ -4,14 +4,14 @@ import { CA_ERRORS } from './ca.js';
 import { CONNECTOR_ERRORS } from './connector.js';
 import { CORE_ERRORS } from './core.js';
 import type { ErrorDefinition } from './define.js';
-import { PROXY_ERRORS } from './proxy.js';
-import { POLICY_ERRORS } from './policy.js';
 import { DI_ERRORS } from './di.js';
+import { POLICY_ERRORS } from './policy.js';
+import { PROXY_ERRORS } from './proxy.js';
 import { RECORDING_ERRORS } from './recording.js';
 import { ROLE_ERRORS } from './role.js';
 import { STORE_ERRORS } from './store.js';
-import { TESTKIT_STREAMS_ERRORS } from './testkit-streams.js';
 import { TESTKIT_ERRORS } from './testkit.js';
+import { TESTKIT_STREAMS_ERRORS } from './testkit-streams.js';
 import { WIRE_ERRORS } from './wire.js';
 
 export type { ErrorDefinition } from './define.js';
