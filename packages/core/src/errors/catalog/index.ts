@@ -1,6 +1,7 @@
 import { AUDIT_ERRORS } from './audit.js';
 import { AUTH_ERRORS } from './auth.js';
 import { CA_ERRORS } from './ca.js';
+import { CLIENT_ERRORS } from './client.js';
 import { CONNECTOR_ERRORS } from './connector.js';
 import { CORE_ERRORS } from './core.js';
 import type { ErrorDefinition } from './define.js';
@@ -36,6 +37,7 @@ export const ERROR_CATALOG = Object.freeze({
   ...TESTKIT_STREAMS_ERRORS,
   ...WIRE_ERRORS,
   ...AUTH_ERRORS,
+  ...CLIENT_ERRORS,
 });
 
 /** A stable error code such as `RMT_CA_CSR_SIGNATURE_INVALID`. */
