@@ -6,6 +6,7 @@ import { CONNECTOR_ERRORS } from './connector.js';
 import { CORE_ERRORS } from './core.js';
 import type { ErrorDefinition } from './define.js';
 import { DI_ERRORS } from './di.js';
+import { OIDC_ERRORS } from './oidc.js';
 import { POLICY_ERRORS } from './policy.js';
 import { PROXY_ERRORS } from './proxy.js';
 import { RECORDING_ERRORS } from './recording.js';
@@ -37,6 +38,7 @@ export const ERROR_CATALOG = Object.freeze({
   ...TESTKIT_STREAMS_ERRORS,
   ...WIRE_ERRORS,
   ...AUTH_ERRORS,
+  ...OIDC_ERRORS,
   ...CLIENT_ERRORS,
 });
 
