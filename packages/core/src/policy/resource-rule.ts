@@ -1,4 +1,4 @@
-import { builtinKind, VERB_SUBRESOURCES } from '../roles/kinds.js';
+import { builtinKind, RULE_VERBS, VERB_SUBRESOURCES } from '../roles/kinds.js';
 import { compilePattern, literalMatcher, type PatternMatcher } from '../roles/pattern.js';
 import type { KubernetesResourceRule } from '../roles/types.js';
 import type { Traits } from '../types/identity.js';
@@ -42,20 +42,7 @@ const CORE_GROUP = literalMatcher('');
 
 // Verbs as bits: a rule's verb test is one AND, and nothing is allocated per rule but a number.
 const VERB_BITS: ReadonlyMap<string, number> = new Map(
-  [
-    'get',
-    'list',
-    'watch',
-    'create',
-    'update',
-    'patch',
-    'delete',
-    'deletecollection',
-    'exec',
-    'attach',
-    'portforward',
-    'log',
-  ].map((verb, i) => [verb, 1 << i]),
+  [...RULE_VERBS].filter((verb) => verb !== '*').map((verb, i) => [verb, 1 << i]),
 );
 
 /** The bit of a request verb; 0 for verbs no rule can list (`proxy`, `''`), which only `*` grants. */
