@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suite and benchmarks start (never as services: tests start
 # their own instances on 127.0.0.1 with temporary data directories).
 set -euo pipefail
-packages=(openssl util-linux)
+# openssl: `openssl verify` in the CA tests; bsdutils: `script`, the pty that drives `kubectl exec -it`.
+packages=(openssl bsdutils)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
