@@ -7,7 +7,8 @@ export interface HeadlessBrowserOptions {
   /** PEM CA certificates trusted for https pages (replaces the system roots). Default: system roots. */
   readonly ca?: string | readonly string[];
   /**
-   * Where to connect for a host, like curl's `--resolve`: `{ 'auth.test:443': '127.0.0.1:45123' }`.
+   * Where to connect for a URL host (as `URL.host` spells it: no default port), like curl's
+   * `--resolve`: `{ 'auth.test': '127.0.0.1:45123' }`.
    * The URL, the Host header and the TLS server name keep the original host. Default none.
    */
   readonly resolve?: Readonly<Record<string, string>>;
