@@ -204,6 +204,14 @@ export class OidcConnector implements IdentityConnector {
         `the identity provider sent no usable "${usernameClaim}" claim for the username`,
         { details: { claim: usernameClaim } },
       );
+    // An address the provider has not verified may be anybody's (OpenID Connect Core §5.1,
+    // email_verified); only an explicit false is refused, since many providers omit the claim.
+    const verified = idClaims.email_verified ?? userinfo?.email_verified;
+    if (usernameClaim === 'email' && (verified === false || verified === 'false'))
+      throw new RemotelerError(
+        'RMT_OIDC_EMAIL_UNVERIFIED',
+        'the identity provider says the email address used as username is not verified',
+      );
     return Object.freeze({ connectorId: this.id, username, userType: 'sso', claims });
   }
 

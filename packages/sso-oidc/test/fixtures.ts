@@ -11,6 +11,7 @@ export const REDIRECT_URI = 'https://auth.test/v1/sso/callback';
 export const ACCOUNTS = {
   zoe: { email: 'zoe@example.com', email_verified: true, name: 'Zoe', groups: ['devs', 'oncall'] },
   nomail: { name: 'No Mail', groups: ['devs'] },
+  unverified: { email: 'zoe@example.com', email_verified: false, groups: ['devs'] },
   outsider: { email: 'outsider@example.com', email_verified: true, groups: ['contractors'] },
 };
 

@@ -325,6 +325,15 @@ describe('OidcConnector: a tampered login is refused', () => {
     );
   });
 
+  it('refuses an email the provider marks as unverified as username (RMT_OIDC_EMAIL_UNVERIFIED)', async () => {
+    const connector = world.connector();
+    const { begin, callbackUrl } = await signedIn(connector, 'unverified');
+    await expectRemotelerError(
+      () => connector.completeLogin({ callbackUrl, session: begin.session }),
+      'RMT_OIDC_EMAIL_UNVERIFIED',
+    );
+  });
+
   it('refuses a client the provider does not accept (RMT_OIDC_TOKEN_REQUEST_FAILED) without leaking the secret', async () => {
     const connector = world.connector({ clientSecret: `${CLIENT_SECRET}-wrong` });
     const { begin, callbackUrl } = await signedIn(connector);

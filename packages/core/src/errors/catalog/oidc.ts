@@ -65,4 +65,10 @@ export const OIDC_ERRORS = defineErrors({
       'The claim chosen as the Remoteler username (`usernameClaim`, default `email`) is missing, not a string, or not a safe name.',
     hint: 'Request the scope that carries that claim (e.g. `email`) or choose another `usernameClaim` in the connector options.',
   },
+  RMT_OIDC_EMAIL_UNVERIFIED: {
+    category: 'unauthenticated',
+    summary:
+      'The username comes from the `email` claim and the provider says that address is not verified (`email_verified: false`), so it may belong to someone else.',
+    hint: 'Verify the email address at the identity provider and sign in again, or choose another `usernameClaim`.',
+  },
 });
