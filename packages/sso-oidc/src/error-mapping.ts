@@ -32,6 +32,16 @@ function failedClaim(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * An OAuth error code fit for details and logs: RFC 6749 §4.1.2.1 limits `error` to printable ASCII
+ * without `"` and `\\`; the callback's copy comes from the browser, so anything else is replaced.
+ */
+function oauthErrorCode(value: unknown): string {
+  return typeof value === 'string' && /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(value)
+    ? value
+    : 'unrecognised';
+}
+
 function messages(error: unknown): string {
   return chain(error)
     .map((link) => (typeof link.message === 'string' ? link.message : ''))
@@ -82,7 +92,7 @@ export function grantError(error: unknown): RemotelerError {
   if (error instanceof AuthorizationResponseError)
     return new RemotelerError('RMT_CONNECTOR_LOGIN_INVALID', 'the identity provider refused the login', {
       cause: error,
-      details: { reason: 'idp-error', error: error.error },
+      details: { reason: 'idp-error', error: oauthErrorCode(error.error) },
     });
   if (error instanceof ResponseBodyError) {
     // RFC 6749 §5.2: invalid_grant is a used, expired or foreign authorization code (or a PKCE
@@ -91,11 +101,11 @@ export function grantError(error: unknown): RemotelerError {
       return new RemotelerError(
         'RMT_CONNECTOR_LOGIN_INVALID',
         'the identity provider refused the authorization code (used, expired or not issued for this login)',
-        { cause: error, details: { reason: 'code-refused', error: error.error } },
+        { cause: error, details: { reason: 'code-refused', error: oauthErrorCode(error.error) } },
       );
     return new RemotelerError('RMT_OIDC_TOKEN_REQUEST_FAILED', 'the token endpoint refused the request', {
       cause: error,
-      details: { error: error.error },
+      details: { error: oauthErrorCode(error.error) },
     });
   }
   const text = messages(error);

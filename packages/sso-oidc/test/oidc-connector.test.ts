@@ -304,6 +304,20 @@ describe('OidcConnector: a tampered login is refused', () => {
     expect(error.details).toMatchObject({ reason: 'idp-error', error: 'access_denied' });
   });
 
+  it('keeps only a well-formed OAuth error code from the callback in the error details', async () => {
+    const connector = world.connector();
+    const begin = await connector.beginLogin({ redirectUri: REDIRECT_URI });
+    const callback = new URL(REDIRECT_URI);
+    callback.searchParams.set('error', 'access_denied"\r\nX-Injected: 1');
+    callback.searchParams.set('state', begin.state);
+    callback.searchParams.set('iss', world.provider.issuer);
+    const error = await expectRemotelerError(
+      () => connector.completeLogin({ callbackUrl: callback.href, session: begin.session }),
+      'RMT_CONNECTOR_LOGIN_INVALID',
+    );
+    expect(error.details).toMatchObject({ reason: 'idp-error', error: 'unrecognised' });
+  });
+
   it('refuses a login completed after its timeout', async () => {
     let now = Date.now();
     const connector = world.connector({ clock: () => now, loginTimeoutMs: 60_000 });
