@@ -1,5 +1,19 @@
 export { writeFileAtomic } from './atomic-file.js';
+export { type CliIo, EXIT_CODES, parseTtl, runCli } from './cli.js';
+export { type KubeCredentialsOptions, kubeCredentials } from './commands/credentials.js';
+export { type KubeClusterRow, kubeList, kubeLogin } from './commands/kube.js';
+export { type LoginOptions, login, normaliseProxy } from './commands/login.js';
+export { logout } from './commands/logout.js';
+export { type ClientContext, type ClientContextOptions, createClientContext } from './context.js';
+export {
+  EXEC_API_VERSION,
+  execCredentialJson,
+  execIsInteractive,
+  FRESH_MARGIN_MS,
+} from './exec-credential.js';
 export { type ClientEnv, kubeconfigPath, remotelerHome } from './home.js';
+export { type ClientKeyPair, generateClientKeyPair } from './keys.js';
+export { kubeEntryName, removeFromKubeconfig, syncKubeconfig } from './kube-entries.js';
 export {
   type AddEntriesOptions,
   addKubeconfigEntries,
@@ -24,3 +38,5 @@ export {
   type ProxyTrust,
 } from './profile.js';
 export { type ProfilePaths, profilePaths, safeName } from './profile-paths.js';
+export { certificateNotAfter, ProxyClient, type ProxyClientOptions, proxyUrl } from './proxy-client.js';
+export { type RenewLockOptions, withRenewLock } from './renew-lock.js';

@@ -35,7 +35,9 @@ async function acquireLock(lockPath: string, timeoutMs: number): Promise<() => P
           `the kubeconfig lock ${lockPath} is held by another process`,
         );
       }
-      await delay(wait, undefined, { ref: false });
+      // Referenced on purpose: the caller awaits this wait, and an unreferenced timer would let a CLI
+      // process exit in the middle of it (Node's exit code 13, unsettled top-level await).
+      await delay(wait);
     }
   }
 }

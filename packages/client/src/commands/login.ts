@@ -1,0 +1,100 @@
+import { RemotelerError } from '@remoteler/core';
+import type { ClientContext } from '../context.js';
+import { generateClientKeyPair } from '../keys.js';
+import { syncKubeconfig } from '../kube-entries.js';
+import type { Profile, ProfileCluster, ProxyTrust } from '../profile.js';
+import { ProxyClient, proxyUrl } from '../proxy-client.js';
+
+/** Options of {@link login}. */
+export interface LoginOptions {
+  /** `HOST[:PORT]` of the proxy web API. */
+  readonly proxy: string;
+  readonly trust: ProxyTrust;
+  readonly user: string;
+  /** The password (read by the CLI from stdin; never stored or logged). */
+  readonly password: string;
+  /** Connector id; default: the only password connector. */
+  readonly connectorId?: string;
+  /** Requested certificate lifetime in seconds; default: what the roles allow. */
+  readonly ttlSeconds?: number;
+  /** The cluster whose context becomes current; default: the first allowed cluster. */
+  readonly cluster?: string;
+}
+
+interface PingAnswer {
+  readonly clusterName: string;
+  readonly proxyKubeAddress?: string;
+}
+
+interface IssuedAnswer {
+  readonly certificatePem: string;
+  readonly notAfter: string;
+  readonly username: string;
+  readonly roles: readonly string[];
+}
+
+/** `HOST:PORT` with the default port made explicit, so one proxy always has one profile name. */
+export function normaliseProxy(proxy: string): string {
+  return proxyUrl(proxy).host || proxy;
+}
+
+/**
+ * Password login: a new ECDSA P-256 key made here, `POST /v1/login/password` with its public key,
+ * key and certificate stored in the profile, the allowed clusters fetched over mutual TLS, and one
+ * kubeconfig entry per cluster written.
+ */
+export async function login(context: ClientContext, options: LoginOptions): Promise<Profile> {
+  const proxy = normaliseProxy(options.proxy);
+  if (options.trust.insecure)
+    context.warn('WARNING: --insecure: the proxy certificate is NOT verified (demos only).');
+  const anonymous = new ProxyClient({ proxy, trust: options.trust });
+  const ping = await anonymous.call<PingAnswer>('GET', '/v1/ping');
+  const keys = await generateClientKeyPair();
+  const issued = await anonymous.call<IssuedAnswer>('POST', '/v1/login/password', {
+    username: options.user,
+    password: options.password,
+    publicKey: keys.publicKeyPem,
+    ...(options.connectorId === undefined ? {} : { connectorId: options.connectorId }),
+    ...(options.ttlSeconds === undefined ? {} : { ttlSeconds: options.ttlSeconds }),
+  });
+  const previous = await context.store.load(proxy);
+  await context.store.saveKeyPair(proxy, keys.privateKeyPem, issued.certificatePem);
+  const authenticated = new ProxyClient({
+    proxy,
+    trust: options.trust,
+    certificatePem: issued.certificatePem,
+    keyPem: keys.privateKeyPem,
+  });
+  const { clusters } = await authenticated.call<{ clusters: ProfileCluster[] }>('GET', '/v1/kube/clusters');
+  if (options.cluster !== undefined && !clusters.some((c) => c.name === options.cluster)) {
+    throw new RemotelerError(
+      'RMT_CLIENT_CLUSTER_NOT_FOUND',
+      `you may not use the cluster ${options.cluster}`,
+    );
+  }
+  const select = options.cluster ?? clusters[0]?.name;
+  const base: Profile = {
+    version: 1,
+    proxy,
+    clusterName: ping.clusterName,
+    username: issued.username,
+    roles: issued.roles,
+    notAfter: issued.notAfter,
+    kubeAddress: ping.proxyKubeAddress ?? proxy,
+    trust: options.trust,
+    clusters: clusters.map(({ name, labels, kubernetesUsers, kubernetesGroups }) => ({
+      name,
+      labels,
+      kubernetesUsers,
+      kubernetesGroups,
+    })),
+    ...(select === undefined ? {} : { currentCluster: select }),
+    ...(previous?.kubeconfig ? { kubeconfig: previous.kubeconfig } : {}),
+  };
+  // Saved before the kubeconfig is touched, so a failed kubeconfig write leaves a usable login.
+  await context.store.save(base);
+  const kubeconfig = await syncKubeconfig(context, base, select);
+  const profile: Profile = { ...base, kubeconfig };
+  await context.store.save(profile);
+  return profile;
+}

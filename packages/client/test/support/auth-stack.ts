@@ -1,0 +1,107 @@
+import { AuthHttpServer, AuthService } from '@remoteler/auth';
+import { MemoryCaKeyStore, X509CertificateAuthority, X509IdentityDecoder } from '@remoteler/ca';
+import {
+  createMemoryClusterStore,
+  createMemoryLockStore,
+  createMemoryUserStore,
+  hashPassword,
+  LocalUserConnector,
+  MemoryAuditSink,
+  MemoryRoleStore,
+  type Role,
+} from '@remoteler/core';
+
+export const PASSWORD = 'correct horse battery staple';
+/** scrypt at a test cost: the machine is shared, and the cost is not what these tests are about. */
+const TEST_SCRYPT_COST = { logN: 10, r: 8, p: 1 };
+
+function role(name: string, env: string[], ttl = '8h'): Role {
+  return {
+    kind: 'role',
+    version: 'v1',
+    metadata: { name },
+    spec: {
+      options: { max_session_ttl: ttl },
+      allow: {
+        kubernetes_labels: { env },
+        kubernetes_groups: ['developers'],
+        kubernetes_resources: [{ kind: '*', namespace: '*', name: '*', verbs: ['*'] }],
+      },
+      deny: {},
+    },
+  } as Role;
+}
+
+export interface AuthStack {
+  readonly server: AuthHttpServer;
+  /** `127.0.0.1:PORT` of the Auth HTTPS API (standing in for the Proxy's web port). */
+  readonly address: string;
+  /** PEM of the host CA that issued the Auth server's certificate (what --ca-file gets). */
+  readonly hostCaPem: string;
+  readonly userCa: X509CertificateAuthority;
+  readonly decoder: X509IdentityDecoder;
+  readonly roles: MemoryRoleStore;
+  close(): Promise<void>;
+}
+
+/**
+ * A real Auth service and HTTPS API on 127.0.0.1 (memory stores, real X.509 CAs): user alice
+ * (password {@link PASSWORD}, role developer: clusters labelled env=dev or env=staging), clusters
+ * dev-1 (dev), staging-1 (staging) and prod-1 (prod).
+ */
+export async function startAuthStack(
+  options: { proxyKubeAddress?: string; userCa?: X509CertificateAuthority } = {},
+): Promise<AuthStack> {
+  const keyStore = new MemoryCaKeyStore();
+  const common = { keyStore, clusterName: 'root.test' };
+  const userCa = options.userCa ?? (await X509CertificateAuthority.open({ ...common, kind: 'user' }));
+  const hostCa = await X509CertificateAuthority.open({ ...common, kind: 'host' });
+  const roles = new MemoryRoleStore();
+  await roles.create(role('developer', ['dev', 'staging']));
+  const clusters = createMemoryClusterStore();
+  for (const [name, env] of [
+    ['dev-1', 'dev'],
+    ['staging-1', 'staging'],
+    ['prod-1', 'prod'],
+  ] as const) {
+    await clusters.create({
+      kind: 'kube_cluster',
+      version: 'v1',
+      metadata: { name, labels: { env } },
+      spec: { upstream: { type: 'in_cluster' } },
+    });
+  }
+  const passwordHash = await hashPassword(PASSWORD, { cost: TEST_SCRYPT_COST });
+  const local = new LocalUserConnector({
+    users: [{ username: 'alice', passwordHash, roles: ['developer'] }],
+    hashCost: TEST_SCRYPT_COST,
+  });
+  const decoder = new X509IdentityDecoder({ userBundle: userCa.bundle(), hostBundle: hostCa.bundle() });
+  const service = await AuthService.create({
+    clusterName: 'root.test',
+    userCa,
+    hostCa,
+    certificateDecoder: decoder,
+    connectors: [{ connector: local }],
+    roles,
+    users: createMemoryUserStore(),
+    clusters,
+    locks: createMemoryLockStore(),
+    audit: new MemoryAuditSink(),
+    ...(options.proxyKubeAddress === undefined ? {} : { proxyKubeAddress: options.proxyKubeAddress }),
+  });
+  const server = await AuthHttpServer.start({ service, host: '127.0.0.1', port: 0 });
+  return {
+    server,
+    address: `127.0.0.1:${server.port}`,
+    hostCaPem: hostCa.trustBundlePem(),
+    userCa,
+    decoder,
+    roles,
+    async close() {
+      await server.close();
+      service.close();
+      await local.close();
+    },
+  };
+}
