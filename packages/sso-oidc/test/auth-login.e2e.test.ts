@@ -1,7 +1,10 @@
 import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AuthHttpServer, AuthService, s256Challenge } from '@remoteler/auth';
 import {
   decodeUserIdentity,
@@ -10,6 +13,7 @@ import {
   X509IdentityDecoder,
 } from '@remoteler/ca';
 import {
+  createAccessCheckerProvider,
   createMemoryClusterStore,
   createMemoryLockStore,
   createMemoryUserStore,
@@ -17,7 +21,9 @@ import {
   MemoryRoleStore,
   type Role,
 } from '@remoteler/core';
+import { createProxy, MemoryClusterRegistry, type RemotelerProxy } from '@remoteler/proxy';
 import { HeadlessBrowser } from '@remoteler/sso-oidc/testing';
+import { KubeApiSimulator, runKubectl, writeKubeconfig } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OidcWorld, REDIRECT_URI, startOidcWorld } from './fixtures.js';
 
@@ -31,7 +37,11 @@ function role(name: string, groups: string[]): Role {
     metadata: { name },
     spec: {
       options: { max_session_ttl: '8h' },
-      allow: { kubernetes_labels: { env: ['dev'] }, kubernetes_groups: groups },
+      allow: {
+        kubernetes_labels: { env: ['dev'] },
+        kubernetes_groups: groups,
+        kubernetes_resources: [{ kind: '*', namespace: '*', name: '*', verbs: ['*'] }],
+      },
       deny: {},
     },
   } as Role;
@@ -103,6 +113,11 @@ let server: AuthHttpServer;
 let userCa: X509CertificateAuthority;
 let hostCa: X509CertificateAuthority;
 const audit = new MemoryAuditSink();
+const PROXY_TOKEN = 'remoteler-proxy-token';
+let sim: KubeApiSimulator;
+let proxy: RemotelerProxy;
+let proxyPort: number;
+let closeAccess: () => void = () => {};
 
 beforeAll(async () => {
   world = await startOidcWorld();
@@ -137,17 +152,59 @@ beforeAll(async () => {
     proxyKubeAddress: 'proxy.test:3026',
   });
   server = await AuthHttpServer.start({ service: auth, dnsNames: ['auth.test'] });
+
+  // The Kubernetes side: the testkit API server, where the Proxy may impersonate and the group
+  // `developers` may view; the Proxy authorizes with the same role store as Auth.
+  sim = await KubeApiSimulator.start({ seed: true, tokens: { [PROXY_TOKEN]: { name: 'remoteler-proxy' } } });
+  sim.createObject({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'remoteler-impersonator' },
+    rules: [{ apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] }],
+  });
+  for (const [name, roleRef, subject] of [
+    ['remoteler-proxy-impersonates', 'remoteler-impersonator', { kind: 'User', name: 'remoteler-proxy' }],
+    ['developers-view', 'view', { kind: 'Group', name: 'developers' }],
+  ] as const)
+    sim.createObject({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleRef },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', ...subject }],
+    });
+  const access = await createAccessCheckerProvider({ roleStore: roles });
+  closeAccess = () => access.close();
+  const proxyTls = await world.ca.issue({ commonName: '127.0.0.1', usage: 'server' });
+  proxy = createProxy({
+    tls: { cert: proxyTls.certPem, key: proxyTls.keyPem, userCaBundle: userCa.trustBundlePem() },
+    identityDecoder: new X509IdentityDecoder({ userBundle: userCa.bundle(), hostBundle: hostCa.bundle() }),
+    access,
+    clusters: new MemoryClusterRegistry([
+      {
+        name: 'dev',
+        labels: { env: 'dev' },
+        upstream: { kind: 'token', server: sim.url, token: PROXY_TOKEN, ca: sim.caPem },
+      },
+    ]),
+    closeTimeoutMs: 2_000,
+    checkImpersonation: false,
+  });
+  proxyPort = (await proxy.listen()).port;
 });
 
 afterAll(async () => {
+  await proxy?.close();
+  closeAccess();
+  await sim?.close();
   await server?.close();
   auth?.close();
   await world?.close();
 });
 
 describe('SSO login through the Auth HTTPS API and a real OpenID provider (design §2)', () => {
-  it('ends with a certificate for the start key whose roles come from the group claims', async () => {
-    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  it('ends with a certificate for the start key whose roles come from the group claims, which kubectl uses through the Proxy', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
     const verifier = randomBytes(32).toString('base64url');
     const clientState = randomBytes(16).toString('base64url');
@@ -199,6 +256,36 @@ describe('SSO login through the Auth HTTPS API and a real OpenID provider (desig
       expect(identity.traits['external.email']).toEqual(['zoe@example.com']);
       const types = (await audit.search({ limit: 100 })).events.map((e) => e.type);
       expect(types).toContain('login.success');
+
+      // Real kubectl with that certificate: the Proxy impersonates the user with the Kubernetes
+      // groups of the roles the group claims chose (developer -> developers, oncall -> oncall).
+      const dir = await mkdtemp(join(tmpdir(), 'sso-oidc-kubectl-'));
+      try {
+        const kubeconfig = await writeKubeconfig({
+          server: `https://127.0.0.1:${proxyPort}/k8s/dev`,
+          caPem: world.ca.certPem,
+          clientCertificate: {
+            certPem: redeem.json.certificatePem,
+            keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+          },
+          path: join(dir, 'kubeconfig'),
+        });
+        const result = await runKubectl('1.33', ['get', 'pods', '-n', 'default', '-o', 'name'], {
+          kubeconfig: kubeconfig.path,
+          cacheDir: join(dir, 'cache'),
+        });
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stdout.split('\n')).toContain('pod/web-0');
+        const seen = sim.requests.find((r) => r.path === '/api/v1/namespaces/default/pods');
+        expect(seen?.user?.name).toBe('zoe@example.com');
+        expect([...(seen?.user?.groups ?? [])].sort()).toEqual([
+          'developers',
+          'oncall',
+          'system:authenticated',
+        ]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     } finally {
       await loopback.close();
     }
