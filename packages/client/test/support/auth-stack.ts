@@ -44,20 +44,32 @@ export interface AuthStack {
   close(): Promise<void>;
 }
 
+export interface StackParts {
+  readonly userCa: X509CertificateAuthority;
+  readonly hostCa: X509CertificateAuthority;
+  readonly decoder: X509IdentityDecoder;
+  readonly roles: readonly Role[];
+}
+
 /**
  * A real Auth service and HTTPS API on 127.0.0.1 (memory stores, real X.509 CAs): user alice
  * (password {@link PASSWORD}, role developer: clusters labelled env=dev or env=staging), clusters
  * dev-1 (dev), staging-1 (staging) and prod-1 (prod).
  */
 export async function startAuthStack(
-  options: { proxyKubeAddress?: string; userCa?: X509CertificateAuthority } = {},
+  options: {
+    proxyKubeAddress?: string;
+    /** Starts a Proxy from the CAs before Auth starts; returns its `HOST:PORT` (ping announces it). */
+    startProxy?: (parts: StackParts) => Promise<string>;
+  } = {},
 ): Promise<AuthStack> {
   const keyStore = new MemoryCaKeyStore();
   const common = { keyStore, clusterName: 'root.test' };
-  const userCa = options.userCa ?? (await X509CertificateAuthority.open({ ...common, kind: 'user' }));
+  const userCa = await X509CertificateAuthority.open({ ...common, kind: 'user' });
   const hostCa = await X509CertificateAuthority.open({ ...common, kind: 'host' });
   const roles = new MemoryRoleStore();
-  await roles.create(role('developer', ['dev', 'staging']));
+  const developer = role('developer', ['dev', 'staging']);
+  await roles.create(developer);
   const clusters = createMemoryClusterStore();
   for (const [name, env] of [
     ['dev-1', 'dev'],
@@ -77,6 +89,9 @@ export async function startAuthStack(
     hashCost: TEST_SCRYPT_COST,
   });
   const decoder = new X509IdentityDecoder({ userBundle: userCa.bundle(), hostBundle: hostCa.bundle() });
+  const proxyKubeAddress = options.startProxy
+    ? await options.startProxy({ userCa, hostCa, decoder, roles: [developer] })
+    : options.proxyKubeAddress;
   const service = await AuthService.create({
     clusterName: 'root.test',
     userCa,
@@ -88,7 +103,7 @@ export async function startAuthStack(
     clusters,
     locks: createMemoryLockStore(),
     audit: new MemoryAuditSink(),
-    ...(options.proxyKubeAddress === undefined ? {} : { proxyKubeAddress: options.proxyKubeAddress }),
+    ...(proxyKubeAddress === undefined ? {} : { proxyKubeAddress }),
   });
   const server = await AuthHttpServer.start({ service, host: '127.0.0.1', port: 0 });
   return {

@@ -1,0 +1,142 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAccessChecker } from '@remoteler/core';
+import { createProxy, MemoryClusterRegistry, type RemotelerProxy } from '@remoteler/proxy';
+import { KubeApiSimulator, runKubectl } from '@remoteler/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AuthStack, PASSWORD, startAuthStack } from './support/auth-stack.js';
+import { runRemoteler } from './support/run-remoteler.js';
+
+// The whole path with real processes: `remoteler login` (password) writes the kubeconfig; real
+// kubectl 1.33 runs `remoteler kube credentials` as its exec plugin and talks mutual TLS to the
+// Remoteler Proxy, which forwards to the testkit API server simulator with impersonation.
+
+const PROXY_TOKEN = 'remoteler-proxy-token';
+let sim: KubeApiSimulator;
+let proxy: RemotelerProxy;
+let stack: AuthStack;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rmt-client-proxy-'));
+  sim = await KubeApiSimulator.start({ seed: true, tokens: { [PROXY_TOKEN]: { name: 'remoteler-proxy' } } });
+  sim.createObject({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'remoteler-impersonator' },
+    rules: [{ apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] }],
+  });
+  for (const [name, roleRef, subject] of [
+    ['remoteler-proxy-impersonates', 'remoteler-impersonator', { kind: 'User', name: 'remoteler-proxy' }],
+    ['developers-edit', 'edit', { kind: 'Group', name: 'developers' }],
+  ] as const)
+    sim.createObject({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleRef },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', ...subject }],
+    });
+  stack = await startAuthStack({
+    startProxy: async ({ userCa, hostCa, decoder, roles }) => {
+      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+      const issued = await hostCa.issueHostCertificate({
+        publicKey: { spki: publicKey.export({ type: 'spki', format: 'pem' }) as string },
+        host: { hostId: 'proxy', role: 'proxy', clusterName: 'root.test' },
+        dnsNames: ['localhost'],
+        ipAddresses: ['127.0.0.1'],
+        ttlMs: 3_600_000,
+        now: new Date(),
+      });
+      proxy = createProxy({
+        tls: {
+          cert: issued.certificatePem,
+          key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+          userCaBundle: userCa.trustBundlePem(),
+        },
+        identityDecoder: decoder,
+        access: {
+          forIdentity: (identity) =>
+            createAccessChecker({
+              username: identity.username,
+              roles: roles.filter((r) => identity.roles.includes(r.metadata.name)),
+              traits: identity.traits,
+            }),
+        },
+        clusters: new MemoryClusterRegistry(
+          (['dev-1', 'staging-1'] as const).map((name) => ({
+            name,
+            labels: { env: name.replace(/-1$/, '') },
+            upstream: { kind: 'token' as const, server: sim.url, token: PROXY_TOKEN, ca: sim.caPem },
+          })),
+        ),
+        closeTimeoutMs: 2_000,
+        checkImpersonation: false,
+      });
+      const { port } = await proxy.listen();
+      return `127.0.0.1:${port}`;
+    },
+  });
+});
+
+afterAll(async () => {
+  await stack?.close();
+  await proxy?.close();
+  await sim?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('kubectl through the Proxy with remoteler credentials', () => {
+  it('logs in, runs kubectl get pods through the Proxy, renews an expired certificate, switches clusters without a sign-in, and logs out', async () => {
+    const caFile = join(dir, 'ca.pem');
+    await writeFile(caFile, stack.hostCaPem);
+    const kubeconfig = join(dir, 'config');
+    const env = { REMOTELER_HOME: join(dir, 'home'), KUBECONFIG: kubeconfig, HOME: dir };
+    const kubectl = (args: string[]) =>
+      runKubectl('1.33', args, { kubeconfig, cacheDir: join(dir, 'cache'), env });
+
+    const login = await runRemoteler(
+      [
+        'login',
+        '--proxy',
+        stack.address,
+        '--user',
+        'alice',
+        '--password-stdin',
+        '--ca-file',
+        caFile,
+        'dev-1',
+      ],
+      env,
+      PASSWORD,
+    );
+    expect(login.stderr).toBe('');
+    const pods = await kubectl(['get', 'pods', '-n', 'default', '-o', 'name']);
+    expect(pods.stderr).toBe('');
+    expect(pods.code).toBe(0);
+    const dev = sim.requests.filter((r) => r.path.startsWith('/api/v1/namespaces/default/pods'));
+    expect(dev.at(-1)?.user).toMatchObject({ name: 'alice' });
+
+    // An expired cached certificate makes the plugin reissue one (the login is still valid).
+    const cachePath = join(dir, 'home', 'profiles', stack.address.replace(':', '_3a'), 'kube', 'dev-1.json');
+    const cached = JSON.parse(await readFile(cachePath, 'utf8'));
+    await writeFile(
+      cachePath,
+      JSON.stringify({ ...cached, notAfter: new Date(Date.now() - 1000).toISOString() }),
+    );
+    expect((await kubectl(['get', 'pods', '-n', 'default', '-o', 'name'])).code).toBe(0);
+    const renewed = JSON.parse(await readFile(cachePath, 'utf8'));
+    expect(renewed.certificatePem).not.toBe(cached.certificatePem);
+    expect(Date.parse(renewed.notAfter)).toBeGreaterThan(Date.now());
+
+    expect((await runRemoteler(['kube', 'login', 'staging-1'], env)).code).toBe(0);
+    const again = await kubectl(['get', 'pods', '-n', 'default', '-o', 'name']);
+    expect(again.code).toBe(0);
+
+    expect((await runRemoteler(['logout'], env)).code).toBe(0);
+    const after = await kubectl(['config', 'current-context']);
+    expect(after.code).not.toBe(0);
+  });
+});
