@@ -1,5 +1,5 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runKubectl } from '@remoteler/testkit';
@@ -198,6 +198,19 @@ describe('remoteler login, kube credentials and logout (real processes)', () => 
     expect((await kubectl(['config', 'current-context'])).stdout.trim()).toBe('kind');
     const status = await runRemoteler(['status'], env);
     expect(status.code).toBe(3);
+  });
+
+  it('logout through a symlinked kubeconfig restores the target byte for byte and keeps the symlink', async () => {
+    await mkdir(join(dir, 'kube'));
+    const target = join(dir, 'dotfiles-kubeconfig');
+    await writeFile(target, ORIGINAL, { mode: 0o600 });
+    await symlink(target, kubeconfig);
+    expect((await runRemoteler(loginArgs('dev-1'), env, PASSWORD)).code).toBe(0);
+    expect(await readFile(target, 'utf8')).toContain(`current-context: ${stack.address}-dev-1`);
+    expect((await lstat(kubeconfig)).isSymbolicLink()).toBe(true);
+    expect((await runRemoteler(['logout', '--proxy', stack.address], env)).code).toBe(0);
+    expect(await readFile(target, 'utf8')).toBe(ORIGINAL);
+    expect((await lstat(kubeconfig)).isSymbolicLink()).toBe(true);
   });
 
   it('refuses a proxy whose certificate does not verify, sending no password', async () => {
