@@ -16,6 +16,15 @@ export {
   responseHeadersForClient,
   type UpstreamHeaderInput,
 } from './impersonation/upstream-headers.js';
+export { UserConcurrencyLimiter } from './limits/concurrency-limiter.js';
+export { createLimitsStep } from './limits/limits-step.js';
+export {
+  DEFAULT_PROXY_LIMITS,
+  type ProxyLimits,
+  type ResolvedProxyLimits,
+  resolveProxyLimits,
+} from './limits/proxy-limits.js';
+export { type RateDecision, UserRateLimiter, type UserRateLimiterOptions } from './limits/rate-limiter.js';
 export {
   createTlsListener,
   type ListenerTlsMaterial,
@@ -47,6 +56,10 @@ export {
 } from './routing/cluster-registry.js';
 export { guardRequestTarget, type RequestTarget } from './routing/path-guard.js';
 export { clusterNotFound, type RouteTarget, routeRequest } from './routing/route-request.js';
+export { type AsciicastOptions, toAsciicast } from './sessions/asciicast.js';
+export type { RelayObserver } from './sessions/relay-observer.js';
+export { type SessionEvent, SessionHooks, type SessionHooksOptions } from './sessions/session-hooks.js';
+export { describeSession, type SessionInfo } from './sessions/session-info.js';
 export { type KubeStatus, kubeStatusFor, sendStatus, sendStatusOnSocket } from './status/kube-status.js';
 export { checkImpersonation, type ImpersonationCheckResult } from './upstream/impersonation-check.js';
 export { type KubeconfigEntry, readKubeconfig } from './upstream/kubeconfig.js';

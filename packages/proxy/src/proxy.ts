@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { RemotelerError } from '@remoteler/core';
+import { type AuditSink, type RecordingStore, RemotelerError } from '@remoteler/core';
 import type { AccessCheckerSource } from './access/access-checker-source.js';
 import { findLock, type LockSource, lockedError } from './access/lock-source.js';
 import type { UserCertificateDecoder } from './identity/user-certificate-decoder.js';
+import { createLimitsStep } from './limits/limits-step.js';
+import { type ProxyLimits, resolveProxyLimits } from './limits/proxy-limits.js';
 import { createTlsListener, type ListenerTlsMaterial, type TlsListener } from './listener/tls-listener.js';
 import type { ProxyAuditEvent } from './pipeline/audit-event.js';
 import type { ProxyExchange } from './pipeline/exchange.js';
@@ -18,6 +20,8 @@ import { createRouteStep } from './pipeline/steps/route.js';
 import type { ProxyCluster } from './routing/cluster.js';
 import type { ClusterRegistry } from './routing/cluster-registry.js';
 import { clusterNotFound } from './routing/route-request.js';
+import { type SessionEvent, SessionHooks } from './sessions/session-hooks.js';
+import type { SessionInfo } from './sessions/session-info.js';
 import { sendStatus, sendStatusOnSocket } from './status/kube-status.js';
 import { checkImpersonation, type ImpersonationCheckResult } from './upstream/impersonation-check.js';
 import { UpstreamPool, type UpstreamPoolOptions } from './upstream/upstream-pool.js';
@@ -50,6 +54,14 @@ export interface ProxyOptions {
   readonly closeTimeoutMs?: number;
   /** Check at `listen()` (and when clusters are added) that the Proxy may impersonate upstream. Default true. */
   readonly checkImpersonation?: boolean;
+  /** Per-user rate and concurrency limits, the request body cap and the upgraded-session idle timeout (see {@link ProxyLimits} for defaults). */
+  readonly limits?: ProxyLimits;
+  /** Receives `session.start` / `session.end` (and `port_forward`) events of exec, attach and port-forward sessions; failures go to `onError` as `RMT_PROXY_AUDIT_FAILED`. */
+  readonly auditSink?: AuditSink;
+  /** Records the output (never stdin) of TTY exec/attach sessions; failures go to `onError` as `RMT_PROXY_RECORDING_FAILED`. */
+  readonly recordings?: RecordingStore;
+  /** Called with every stdin/stdout/stderr/resize/exit-status event the relay decodes. */
+  readonly onSessionEvent?: (session: Readonly<SessionInfo>, event: SessionEvent) => void;
   /** Clock; default the system clock. For tests of certificate expiry. */
   readonly now?: () => Date;
 }
@@ -107,8 +119,16 @@ function validate(options: ProxyOptions): void {
  */
 export function createProxy(options: ProxyOptions): RemotelerProxy {
   validate(options);
+  const limits = resolveProxyLimits(options.limits);
   const now = options.now ?? (() => new Date());
   const onError = options.onError ?? (() => {});
+  const sessionHooks = new SessionHooks({
+    ...(options.auditSink && { audit: options.auditSink }),
+    ...(options.recordings && { recordings: options.recordings }),
+    ...(options.onSessionEvent && { onSessionEvent: options.onSessionEvent }),
+    onError: (error) => onError(error),
+    now,
+  });
   const tlsMaterial =
     typeof options.tls === 'function' ? options.tls : () => options.tls as ListenerTlsMaterial;
   const listener = createTlsListener({
@@ -126,7 +146,10 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
       impersonate: createImpersonateStep(),
       forward: createForwardStep(pool, sessions),
     },
-    options.steps,
+    [
+      { after: 'authenticate', step: createLimitsStep(limits, () => now().getTime()) },
+      ...(options.steps ?? []),
+    ],
   );
   // Startup check (and for clusters added later): the result is only reported, never fatal, since
   // an API server that is down now may be up by the first request.
@@ -226,6 +249,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
       clientAddress: req.socket?.remoteAddress,
       signal: controller.signal,
     };
+    if (kind === 'upgrade' && sessionHooks.enabled) exchange.relayObserver = sessionHooks.observe(exchange);
     const abortIfUnfinished = () => {
       if (!(res ? res.writableFinished : false)) controller.abort();
     };
@@ -306,6 +330,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
         for (const socket of upgraded) socket.destroy();
         await pool.close();
         await stopped;
+        await sessionHooks.settled();
       })();
       return closing;
     },

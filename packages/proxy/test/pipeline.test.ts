@@ -102,6 +102,8 @@ describe('host steps in a running Proxy', () => {
   it('lists its steps, security steps first in order and audit last', () => {
     expect(fixture.proxy.steps).toEqual([
       'authenticate',
+      // The built-in per-user limits need the user, so they run right after authentication.
+      'limits',
       'route',
       'authorize',
       'deny-secrets',

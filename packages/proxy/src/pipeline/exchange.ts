@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { AccessChecker, Identity, KubeRequestAttributes } from '@remoteler/core';
 import { RemotelerError } from '@remoteler/core';
 import type { ImpersonatedPrincipals } from '../impersonation/impersonation.js';
 import type { ProxyCluster } from '../routing/cluster.js';
 import type { RouteTarget } from '../routing/route-request.js';
+import type { RelayObserver } from '../sessions/relay-observer.js';
 
 /**
  * One client request travelling through the pipeline. Each security step fills in what it
@@ -40,6 +41,10 @@ export interface ProxyExchange {
   status?: number;
   /** The refusal or failure, when there was one. */
   error?: RemotelerError;
+  /** The request body to forward instead of `req` (the body cap's counting stream); `req` when absent. */
+  requestBody?: Readable;
+  /** Session audit/recording observer handed to the upgrade relay (`upgrade` only). */
+  relayObserver?: RelayObserver;
 }
 
 /** Reads a field a previous security step must have set; a missing one is a pipeline bug. */

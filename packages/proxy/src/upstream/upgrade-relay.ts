@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect, type TLSSocket } from 'node:tls';
 import { RemotelerError } from '@remoteler/core';
+import type { RelayObserver } from '../sessions/relay-observer.js';
 import type { ResolvedUpstream } from './resolve-upstream.js';
 
 /** Input of {@link relayUpgrade}. */
@@ -20,6 +21,8 @@ export interface UpgradeRelayInput {
   readonly signal: AbortSignal;
   /** Largest upstream response head accepted, in bytes. Default 65 536. */
   readonly maxResponseHeadBytes?: number;
+  /** Sees the bytes of an established (101) session both ways, for session audit and recording. */
+  readonly observer?: RelayObserver;
 }
 
 /** How the relayed upgrade ended. */
@@ -164,6 +167,16 @@ export async function relayUpgrade(input: UpgradeRelayInput): Promise<UpgradeRel
   client.write(response.head);
 
   if (status === 101) {
+    const observer = input.observer;
+    if (observer) {
+      // Extra 'data' listeners only read: the pipes below keep moving the same chunks with backpressure.
+      observer.established(response.head);
+      if (input.head && input.head.length > 0) observer.fromClient(input.head);
+      if (response.rest.length > 0) observer.fromServer(response.rest);
+      client.on('data', (chunk: Buffer) => observer.fromClient(chunk));
+      upstream.on('data', (chunk: Buffer) => observer.fromServer(chunk));
+      void closed.then(() => observer.closed());
+    }
     if (response.rest.length > 0) client.write(response.rest);
     upstream.pipe(client);
     client.pipe(upstream);

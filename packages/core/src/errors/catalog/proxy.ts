@@ -105,4 +105,41 @@ export const PROXY_ERRORS = defineErrors({
     summary: 'The Proxy cannot relay this kind of connection upgrade yet.',
     hint: 'Use a Proxy version that relays exec, attach and port-forward, or run the command against the cluster directly.',
   },
+  RMT_PROXY_REQUEST_TOO_LARGE: {
+    category: 'input',
+    status: 413,
+    summary:
+      'The request body is larger than the Proxy accepts for a non-streaming request (limits.maxRequestBodyBytes).',
+    hint: 'Send a smaller object (split large manifests), or ask the operator to raise limits.maxRequestBodyBytes.',
+  },
+  RMT_PROXY_RATE_LIMITED: {
+    category: 'rate-limited',
+    summary:
+      'You sent more requests per second than the Proxy allows one user (limits.requestsPerSecond with limits.burst).',
+    hint: 'Wait the number of seconds in the Retry-After header and retry; slow down loops that call kubectl.',
+  },
+  RMT_PROXY_TOO_MANY_CONNECTIONS: {
+    category: 'rate-limited',
+    summary:
+      'You already have as many requests, watches and sessions open through the Proxy as one user may (limits.maxConcurrentPerUser).',
+    hint: 'End watches, port-forwards or exec sessions you no longer need, then retry.',
+  },
+  RMT_PROXY_SESSION_IDLE: {
+    category: 'unavailable',
+    summary:
+      'An exec, attach or port-forward session sent no bytes in either direction for longer than limits.upgradeIdleTimeoutMs, so the Proxy ended it.',
+    hint: 'Start the session again; ask the operator to raise limits.upgradeIdleTimeoutMs if sessions must stay quiet longer.',
+  },
+  RMT_PROXY_AUDIT_FAILED: {
+    category: 'internal',
+    summary:
+      'The audit sink refused or failed to store a session audit event (reported to onError; the session itself was relayed).',
+    hint: 'Check the audit sink (disk, network, capacity); the cause holds the sink’s own RMT_AUDIT_ code.',
+  },
+  RMT_PROXY_RECORDING_FAILED: {
+    category: 'internal',
+    summary:
+      'The recording store failed while recording a session’s output (reported to onError; the recording is aborted, the session goes on).',
+    hint: 'Check the recording store; the cause holds its own RMT_RECORDING_ code.',
+  },
 });

@@ -105,6 +105,7 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
           client: exchange.socket,
           head: exchange.head,
           signal: exchange.signal,
+          ...(exchange.relayObserver && { observer: exchange.relayObserver }),
         }).finally(() => {
           stopTimer();
           untrack();
@@ -127,7 +128,7 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
           method: exchange.req.method as 'GET',
           path,
           headers,
-          body: withBody ? exchange.req : null,
+          body: withBody ? (exchange.requestBody ?? exchange.req) : null,
           signal: exchange.signal,
         });
       } catch (cause) {
