@@ -89,6 +89,9 @@ const proxy = createProxy({
     },
   ]),
   checkImpersonation: false,
+  // One benchmark user drives every connection: the per-user rate and concurrency limits (on by
+  // default) would measure 429s, not forwarding.
+  limits: { requestsPerSecond: 0, maxConcurrentPerUser: 0 },
 });
 const { port: proxyPort } = await proxy.listen();
 
