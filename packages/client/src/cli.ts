@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { RemotelerError } from '@remoteler/core';
@@ -38,8 +39,8 @@ export const EXIT_CODES = Object.freeze({
 
 const USAGE = `Usage: remoteler <command> [flags]
 
-  login --proxy HOST:PORT --user NAME [--password-stdin] [--ca-file PEM | --ca-pin sha256:… | --insecure]
-        [--auth CONNECTOR] [--ttl 8h] [CLUSTER]
+  login --proxy HOST:PORT [--user NAME [--password-stdin]] [--ca-file PEM | --ca-pin sha256:… | --insecure]
+        [--auth CONNECTOR] [--browser none] [--ttl 8h] [CLUSTER]     (no --user: SSO in the browser)
   logout [--proxy HOST:PORT]
   status [--proxy HOST:PORT]
   kube ls [--proxy HOST:PORT]
@@ -102,6 +103,19 @@ async function trustFrom(values: Record<string, unknown>): Promise<ProxyTrust> {
   return {};
 }
 
+/** Opens the system browser (best effort; the URL is printed anyway). */
+function openBrowser(url: string): void {
+  const command =
+    process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  try {
+    const child = spawn(command, [url], { stdio: 'ignore', detached: true });
+    child.on('error', () => {});
+    child.unref();
+  } catch {
+    // No opener: the printed URL is the fallback.
+  }
+}
+
 function renderProfile(profile: Profile): string {
   const lines = [
     `> Profile: ${profile.proxy} (cluster ${profile.clusterName})`,
@@ -146,20 +160,28 @@ async function run(argv: readonly string[], io: CliIo, context: ClientContext): 
         insecure: { type: 'boolean' },
         auth: { type: 'string' },
         ttl: { type: 'string' },
+        browser: { type: 'string' },
       },
     });
     if (!values.proxy) throw usage('login needs --proxy HOST:PORT');
-    if (!values.user) throw usage('login needs --user NAME (SSO login is not available in this version)');
     if (positionals.length > 1) throw usage('login takes at most one cluster name');
-    let password: string;
-    if (values['password-stdin']) password = (await readAll(io.stdin)).replace(/\r?\n$/, '');
-    else if (io.stdin.isTTY) password = await promptPassword(io);
-    else throw new RemotelerError('RMT_CLIENT_PASSWORD_REQUIRED', 'no password given');
+    if (values.browser !== undefined && values.browser !== 'none' && values.browser !== 'default')
+      throw usage('--browser takes none or default');
+    let password: string | undefined;
+    if (values.user !== undefined) {
+      if (values['password-stdin']) password = (await readAll(io.stdin)).replace(/\r?\n$/, '');
+      else if (io.stdin.isTTY) password = await promptPassword(io);
+      else throw new RemotelerError('RMT_CLIENT_PASSWORD_REQUIRED', 'no password given');
+    }
+    const browser = values.browser ?? 'default';
     const profile = await login(context, {
       proxy: values.proxy,
       trust: await trustFrom(values),
-      user: values.user,
-      password,
+      ...(values.user === undefined || password === undefined ? {} : { user: values.user, password }),
+      onAuthorizationUrl: (url) => {
+        io.stderr.write(`Open this URL to sign in (waiting for the browser):\n  ${url}\n`);
+        if (browser !== 'none') openBrowser(url);
+      },
       ...(values.auth === undefined ? {} : { connectorId: values.auth }),
       ...(values.ttl === undefined ? {} : { ttlSeconds: parseTtl(values.ttl) }),
       ...(positionals[0] === undefined ? {} : { cluster: positionals[0] }),

@@ -4,17 +4,23 @@ import { generateClientKeyPair } from '../keys.js';
 import { syncKubeconfig } from '../kube-entries.js';
 import type { Profile, ProfileCluster, ProxyTrust } from '../profile.js';
 import { ProxyClient, proxyUrl } from '../proxy-client.js';
+import { createPkce, startLoopbackListener } from '../sso-loopback.js';
 
 /** Options of {@link login}. */
 export interface LoginOptions {
   /** `HOST[:PORT]` of the proxy web API. */
   readonly proxy: string;
   readonly trust: ProxyTrust;
-  readonly user: string;
+  /** Password login: the user name. Without `user` and `password` the login is SSO. */
+  readonly user?: string;
   /** The password (read by the CLI from stdin; never stored or logged). */
-  readonly password: string;
-  /** Connector id; default: the only password connector. */
+  readonly password?: string;
+  /** Connector id; default: the only connector offering the flow. */
   readonly connectorId?: string;
+  /** SSO: called with the URL the user must open (the CLI prints it and may open a browser). */
+  readonly onAuthorizationUrl?: (url: string) => void;
+  /** SSO: how long to wait for the browser, in ms (default 180 000). */
+  readonly ssoTimeoutMs?: number;
   /** Requested certificate lifetime in seconds; default: what the roles allow. */
   readonly ttlSeconds?: number;
   /** The cluster whose context becomes current; default: the first allowed cluster. */
@@ -23,6 +29,7 @@ export interface LoginOptions {
 
 interface PingAnswer {
   readonly clusterName: string;
+  readonly connectors: ReadonlyArray<{ id: string; redirectLogin: boolean; passwordLogin: boolean }>;
   readonly proxyKubeAddress?: string;
 }
 
@@ -31,6 +38,57 @@ interface IssuedAnswer {
   readonly notAfter: string;
   readonly username: string;
   readonly roles: readonly string[];
+}
+
+function ssoConnector(ping: PingAnswer, wanted: string | undefined): string {
+  const redirect = ping.connectors.filter((c) => c.redirectLogin);
+  if (wanted !== undefined) return wanted;
+  if (redirect.length === 1) return (redirect[0] as { id: string }).id;
+  throw new RemotelerError(
+    'RMT_CLIENT_USAGE',
+    redirect.length === 0
+      ? 'the proxy offers no SSO connector; log in with --user NAME'
+      : `choose an SSO connector with --auth (${redirect.map((c) => c.id).join(', ')})`,
+  );
+}
+
+/**
+ * The SSO flow of design §2: a loopback listener (RFC 8252), SSO start with our public key, an S256
+ * challenge and the loopback redirect; the browser signs in and comes back with a one-time code,
+ * which is redeemed with the verifier for a certificate for our key.
+ */
+async function ssoLogin(
+  client: ProxyClient,
+  ping: PingAnswer,
+  publicKey: string,
+  options: LoginOptions,
+): Promise<IssuedAnswer> {
+  const connectorId = ssoConnector(ping, options.connectorId);
+  const pkce = createPkce();
+  const listener = await startLoopbackListener(
+    options.ssoTimeoutMs === undefined ? {} : { timeoutMs: options.ssoTimeoutMs },
+  );
+  try {
+    const started = await client.call<{ authorizationUrl: string }>('POST', '/v1/sso/start', {
+      connectorId,
+      publicKey,
+      codeChallenge: pkce.challenge,
+      codeChallengeMethod: 'S256',
+      redirectUri: listener.redirectUri,
+      state: listener.state,
+      ...(options.ttlSeconds === undefined ? {} : { ttlSeconds: options.ttlSeconds }),
+    });
+    options.onAuthorizationUrl?.(started.authorizationUrl);
+    const code = await listener.waitForCode();
+    return await client.call<IssuedAnswer>('POST', '/v1/sso/redeem', {
+      code,
+      codeVerifier: pkce.verifier,
+      publicKey,
+      redirectUri: listener.redirectUri,
+    });
+  } finally {
+    await listener.close();
+  }
 }
 
 /** `HOST:PORT` with the default port made explicit, so one proxy always has one profile name. */
@@ -50,13 +108,16 @@ export async function login(context: ClientContext, options: LoginOptions): Prom
   const anonymous = new ProxyClient({ proxy, trust: options.trust });
   const ping = await anonymous.call<PingAnswer>('GET', '/v1/ping');
   const keys = await generateClientKeyPair();
-  const issued = await anonymous.call<IssuedAnswer>('POST', '/v1/login/password', {
-    username: options.user,
-    password: options.password,
-    publicKey: keys.publicKeyPem,
-    ...(options.connectorId === undefined ? {} : { connectorId: options.connectorId }),
-    ...(options.ttlSeconds === undefined ? {} : { ttlSeconds: options.ttlSeconds }),
-  });
+  const issued =
+    options.user !== undefined && options.password !== undefined
+      ? await anonymous.call<IssuedAnswer>('POST', '/v1/login/password', {
+          username: options.user,
+          password: options.password,
+          publicKey: keys.publicKeyPem,
+          ...(options.connectorId === undefined ? {} : { connectorId: options.connectorId }),
+          ...(options.ttlSeconds === undefined ? {} : { ttlSeconds: options.ttlSeconds }),
+        })
+      : await ssoLogin(anonymous, ping, keys.publicKeyPem, options);
   const previous = await context.store.load(proxy);
   await context.store.saveKeyPair(proxy, keys.privateKeyPem, issued.certificatePem);
   const authenticated = new ProxyClient({

@@ -10,6 +10,7 @@ import {
   MemoryRoleStore,
   type Role,
 } from '@remoteler/core';
+import { TestIdpConnector } from './test-idp.js';
 
 export const PASSWORD = 'correct horse battery staple';
 /** scrypt at a test cost: the machine is shared, and the cost is not what these tests are about. */
@@ -41,6 +42,7 @@ export interface AuthStack {
   readonly userCa: X509CertificateAuthority;
   readonly decoder: X509IdentityDecoder;
   readonly roles: MemoryRoleStore;
+  readonly idp: TestIdpConnector;
   close(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ export async function startAuthStack(
     users: [{ username: 'alice', passwordHash, roles: ['developer'] }],
     hashCost: TEST_SCRYPT_COST,
   });
+  const idp = new TestIdpConnector();
   const decoder = new X509IdentityDecoder({ userBundle: userCa.bundle(), hostBundle: hostCa.bundle() });
   const proxyKubeAddress = options.startProxy
     ? await options.startProxy({ userCa, hostCa, decoder, roles: [developer] })
@@ -97,7 +100,13 @@ export async function startAuthStack(
     userCa,
     hostCa,
     certificateDecoder: decoder,
-    connectors: [{ connector: local }],
+    connectors: [
+      { connector: local },
+      { connector: idp, claimsToRoles: [{ claim: 'groups', value: 'devs', roles: ['developer'] }] },
+    ],
+    ssoCallbackUrl: 'https://auth.test/v1/sso/callback',
+    // One test file logs alice in more often than the default 10 per minute allows.
+    passwordLimitPerUser: { max: 1000, windowMs: 60_000 },
     roles,
     users: createMemoryUserStore(),
     clusters,
@@ -113,6 +122,7 @@ export async function startAuthStack(
     userCa,
     decoder,
     roles,
+    idp,
     async close() {
       await server.close();
       service.close();

@@ -72,4 +72,14 @@ export const CLIENT_ERRORS = defineErrors({
     summary: 'A password login needs the password on standard input and none was given.',
     hint: 'Pipe the password in with --password-stdin, or run the command in a terminal.',
   },
+  RMT_CLIENT_SSO_TIMEOUT: {
+    category: 'unavailable',
+    summary: 'The browser did not come back to the loopback listener before the SSO login timed out.',
+    hint: 'Run `remoteler login` again and finish signing in within the time shown; with --browser none open the printed URL yourself.',
+  },
+  RMT_CLIENT_SSO_FAILED: {
+    category: 'unauthenticated',
+    summary: 'The identity provider or Auth ended the SSO login with an error instead of a one-time code.',
+    hint: 'Read the code in the message (an RMT_AUTH_… code from Auth) and run `remoteler login` again.',
+  },
 });
