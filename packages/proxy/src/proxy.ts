@@ -330,7 +330,24 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
         for (const socket of upgraded) socket.destroy();
         await pool.close();
         await stopped;
-        await sessionHooks.settled();
+        // Session audit events still on their way to the sink, within one more close deadline (a
+        // sink that never answers must not hold close() forever; its events are then reported lost).
+        let auditTimer: NodeJS.Timeout | undefined;
+        const settled = await Promise.race([
+          sessionHooks.settled().then(() => true),
+          new Promise<boolean>((resolve) => {
+            auditTimer = setTimeout(() => resolve(false), options.closeTimeoutMs ?? 10_000);
+            auditTimer.unref();
+          }),
+        ]);
+        clearTimeout(auditTimer);
+        if (!settled)
+          onError(
+            new RemotelerError(
+              'RMT_PROXY_AUDIT_FAILED',
+              'session audit events were still pending when the Proxy closed',
+            ),
+          );
       })();
       return closing;
     },

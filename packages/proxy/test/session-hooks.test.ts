@@ -237,4 +237,44 @@ describe('session hooks', () => {
     expect(audit.events.at(-1)).toMatchObject({ type: 'session.end', exitCode: 4, recorded: true });
     await inner.close();
   });
+
+  it('give up recording rather than buffer without bound when the store falls behind', async () => {
+    const clock = { ms: 0 };
+    const errors: unknown[] = [];
+    const inner = new MemoryRecordingStore();
+    let release: () => void = () => {};
+    const stalled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const store: RecordingStore = {
+      capabilities: inner.capabilities,
+      get: (id) => inner.get(id),
+      list: (q) => inner.list(q),
+      read: (id) => inner.read(id),
+      close: () => inner.close(),
+      create: async (start) => {
+        const writer = await inner.create(start);
+        return {
+          ...writer,
+          sessionId: writer.sessionId,
+          write: () => stalled,
+          finish: (e) => writer.finish(e),
+          abort: (at) => writer.abort(at),
+        };
+      },
+    };
+    const hooks = new SessionHooks({
+      recordings: store,
+      maxPendingRecordingBytes: 16,
+      onError: (e) => errors.push(e),
+      now: () => new Date(clock.ms),
+    });
+    const done = play(hooks, clock);
+    release();
+    await done;
+    expect(errors.map((e) => (e as { code: string }).code)).toEqual(['RMT_PROXY_RECORDING_FAILED']);
+    const [metadata] = await inner.list();
+    expect(metadata?.status).toBe('aborted');
+    await inner.close();
+  });
 });

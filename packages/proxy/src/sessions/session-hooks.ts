@@ -33,6 +33,12 @@ export interface SessionHooksOptions {
   /** Failures of the sink, the store or a listener, as `RMT_PROXY_AUDIT_FAILED` / `RMT_PROXY_RECORDING_FAILED`. */
   readonly onError: (error: unknown) => void;
   readonly now: () => Date;
+  /**
+   * Output bytes a session may have waiting for the recording store, in bytes. Default 8 MiB. A
+   * store slower than the session past this is a failure (`RMT_PROXY_RECORDING_FAILED`, recording
+   * aborted): the relay is never slowed down for it and memory stays bounded.
+   */
+  readonly maxPendingRecordingBytes?: number;
 }
 
 type Tap =
@@ -117,6 +123,8 @@ export class SessionHooks {
     let recordChain = Promise.resolve();
     let recordingFailed = false;
     let lastOffset = 0;
+    let pendingBytes = 0;
+    const maxPending = options.maxPendingRecordingBytes ?? 8 * 1024 * 1024;
 
     const recordingFailure = (cause: unknown) => {
       if (recordingFailed) return;
@@ -130,14 +138,26 @@ export class SessionHooks {
     };
     const record = (chunk: RecordingChunk) => {
       if (!writer || recordingFailed) return;
+      const size = chunk.kind === 'resize' ? 0 : chunk.data.length;
+      if (pendingBytes + size > maxPending) {
+        recordingFailure(
+          new RemotelerError(
+            'RMT_PROXY_RECORDING_FAILED',
+            `the recording store fell ${maxPending} bytes behind`,
+          ),
+        );
+        return;
+      }
+      pendingBytes += size;
       const pending = writer;
       recordChain = recordChain.then(async () => {
         const open = await pending;
-        if (!open || recordingFailed) return;
         try {
-          await open.write(chunk);
+          if (open && !recordingFailed) await open.write(chunk);
         } catch (error) {
           recordingFailure(error);
+        } finally {
+          pendingBytes -= size;
         }
       });
       this.#track(recordChain);
