@@ -1,5 +1,31 @@
 export type { AccessCheckerSource } from './access/access-checker-source.js';
 export { findLock, type LockSource, lockedError } from './access/lock-source.js';
+export {
+  type AccessReviewRequest,
+  type AskCluster,
+  answerAccessReview,
+  answerRulesReview,
+  decodeAccessReview,
+  MAX_REVIEW_BODY_BYTES,
+  REVIEW_RESOURCES,
+  type ReviewAnswer,
+  type ReviewNonResourceAttributes,
+  type ReviewResourceAttributes,
+  readAccessReview,
+  reviewedNonResourceAttributes,
+  reviewedResourceAttributes,
+  reviewKindOf,
+  type UpstreamReviewAnswer,
+} from './access-review/index.js';
+export {
+  createListFilter,
+  createWatchFilter,
+  DEFAULT_MAX_OBJECT_BYTES,
+  type FilteredRequest,
+  type ListFilterOptions,
+  negotiateFilteredRequest,
+  type WatchFilterOptions,
+} from './filtering/index.js';
 export type { UserCertificateDecoder } from './identity/user-certificate-decoder.js';
 export {
   encodePrincipal,

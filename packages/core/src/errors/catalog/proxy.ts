@@ -55,10 +55,24 @@ export const PROXY_ERRORS = defineErrors({
     hint: 'Contact the administrator named in the lock message; access returns when the lock expires or is removed.',
   },
   RMT_PROXY_FILTER_UNSUPPORTED: {
-    category: 'forbidden',
+    category: 'input',
+    status: 406,
     summary:
-      'The roles allow only some objects of the listed or watched collection, and this Proxy cannot filter list and watch answers yet, so it refuses rather than show hidden objects.',
-    hint: 'Narrow the request to what your roles allow (for example `-n <namespace>` instead of `-A`).',
+      'The roles allow only some objects of the listed or watched collection, so the Proxy filters the answer object by object, which it can do for JSON only, and the request accepts no JSON (for example protobuf only).',
+    hint: 'Accept `application/json` (kubectl does unless told otherwise), or narrow the request to what your roles allow (for example `-n <namespace>` instead of `-A`).',
+  },
+  RMT_PROXY_FILTER_RESPONSE_INVALID: {
+    category: 'unavailable',
+    status: 502,
+    summary:
+      'The Proxy had to filter a list or watch answer but the API server sent something it cannot read as JSON objects (another content type, malformed JSON, or one object larger than the filter holds in memory); nothing unfiltered is passed on.',
+    hint: 'Retry; if it persists, an operator should check that the cluster’s API server answers JSON and, for huge objects, raise the filter’s object size limit.',
+  },
+  RMT_PROXY_ACCESS_REVIEW_INVALID: {
+    category: 'input',
+    summary:
+      'A SelfSubjectAccessReview or SelfSubjectRulesReview body could not be read (not JSON or Kubernetes protobuf, too large, or without the attributes to review).',
+    hint: 'Send the review as `kubectl auth can-i` does: JSON or the `application/vnd.kubernetes.protobuf` envelope, with `spec.resourceAttributes` or `spec.nonResourceAttributes`.',
   },
   RMT_PROXY_PRINCIPAL_INVALID: {
     category: 'input',

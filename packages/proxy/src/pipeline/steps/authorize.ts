@@ -1,6 +1,7 @@
-import { parseKubeRequest, RemotelerError } from '@remoteler/core';
+import { parseKubeRequest } from '@remoteler/core';
 import type { AccessCheckerSource } from '../../access/access-checker-source.js';
 import { findLock, type LockSource, lockedError } from '../../access/lock-source.js';
+import { reviewKindOf } from '../../access-review/review-request.js';
 import { clusterNotFound } from '../../routing/route-request.js';
 import { established, type ProxyExchange } from '../exchange.js';
 import type { ProxyStep } from '../pipeline.js';
@@ -9,7 +10,9 @@ import type { ProxyStep } from '../pipeline.js';
  * Asks the policy engine, with the current role definitions, whether the identity may use the
  * cluster and then whether this verb on this resource is allowed. A cluster the user may not use
  * is answered exactly like one that does not exist, so that cluster names do not leak. The verb of
- * exec, attach, portforward and log comes from the subresource, never from the HTTP method.
+ * exec, attach, portforward and log comes from the subresource, never from the HTTP method. List
+ * and watch requests the roles allow only in part pass on, to be filtered by the forward step;
+ * self-subject access and rules reviews pass on to be answered there.
  */
 export function createAuthorizeStep(access: AccessCheckerSource, locks?: LockSource): ProxyStep {
   return {
@@ -28,15 +31,13 @@ export function createAuthorizeStep(access: AccessCheckerSource, locks?: LockSou
         route.path,
         new URLSearchParams(route.query),
       );
-      const decision = checker.checkRequest(cluster, attributes);
-      if (!decision.allowed) throw decision.error;
-      // Filtering list and watch answers item by item is not built yet; forwarding them unfiltered
-      // would show objects the roles hide, so such requests are refused (fail closed).
-      if (decision.filter)
-        throw new RemotelerError(
-          'RMT_PROXY_FILTER_UNSUPPORTED',
-          `your roles allow only some ${attributes.resource || 'objects'} of this collection, and this Proxy cannot filter ${attributes.verb} answers yet`,
-        );
+      // A SelfSubjectAccessReview/RulesReview only tells users about themselves; the forward step
+      // answers it from the roles and the cluster together, so the roles need not grant it.
+      if (reviewKindOf(attributes) === undefined) {
+        const decision = checker.checkRequest(cluster, attributes);
+        if (!decision.allowed) throw decision.error;
+        // decision.filter: the forward step filters the list or watch answer object by object.
+      }
       exchange.checker = checker;
       exchange.attributes = attributes;
     },

@@ -1,5 +1,14 @@
 import { pipeline } from 'node:stream/promises';
-import { RemotelerError } from '@remoteler/core';
+import { type ObjectFilter, RemotelerError } from '@remoteler/core';
+import {
+  answerAccessReview,
+  answerRulesReview,
+  type UpstreamReviewAnswer,
+} from '../../access-review/answer-review.js';
+import { readAccessReview, reviewKindOf } from '../../access-review/review-request.js';
+import { createListFilter } from '../../filtering/list-filter.js';
+import { negotiateFilteredRequest } from '../../filtering/negotiate.js';
+import { createWatchFilter } from '../../filtering/watch-filter.js';
 import { responseHeadersForClient } from '../../impersonation/upstream-headers.js';
 import type { RouteTarget } from '../../routing/route-request.js';
 import { relayUpgrade } from '../../upstream/upgrade-relay.js';
@@ -64,6 +73,26 @@ function unavailable(cluster: string, cause: unknown): RemotelerError {
 }
 
 /**
+ * The per-object filter for a list or watch the roles allow only in part, or undefined when the
+ * answer can pass untouched.
+ */
+function filterFor(exchange: ProxyExchange): ObjectFilter | undefined {
+  const { checker, attributes, cluster } = exchange;
+  if (!checker || !attributes || !cluster) return undefined;
+  if (attributes.verb !== 'list' && attributes.verb !== 'watch') return undefined;
+  const filter = checker.objectFilter(cluster, attributes);
+  return filter.needed ? filter : undefined;
+}
+
+function filterInvalid(message: string): RemotelerError {
+  return new RemotelerError('RMT_PROXY_FILTER_RESPONSE_INVALID', message);
+}
+
+function headerText(value: string | readonly string[] | undefined): string | undefined {
+  return value === undefined ? undefined : typeof value === 'string' ? value : value.join(',');
+}
+
+/**
  * Sends the request to the cluster's API server with the Proxy's own credentials and streams the
  * answer back: never buffered, with backpressure both ways (`stream.pipeline`), and the upstream
  * request aborted when the client goes away. Upstream errors before the response starts become a
@@ -92,6 +121,13 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
             'RMT_PROXY_UPGRADE_UNSUPPORTED',
             `the Proxy relays WebSocket and SPDY/3.1 upgrades only, not ${JSON.stringify(protocol.slice(0, 40))}`,
           );
+        // A WebSocket watch (client-go can watch that way) would bypass the per-object filter, and
+        // reviews are answered by the Proxy itself: neither is relayed raw (fail closed).
+        if (filterFor(exchange) || (exchange.attributes && reviewKindOf(exchange.attributes)))
+          throw new RemotelerError(
+            'RMT_PROXY_UPGRADE_UNSUPPORTED',
+            'the Proxy answers filtered lists, watches and access reviews over plain HTTP only, not over a connection upgrade',
+          );
         const headers: Record<string, string | readonly string[]> = { ...upstreamHeaders };
         if (authorization !== undefined) headers.authorization = authorization;
         const end = () => exchange.socket.destroy();
@@ -114,19 +150,85 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
         return;
       }
       const res = exchange.res;
-      const longRunning = isLongRunning(route);
-      const withBody = hasBody(exchange.req.headers);
       const headers: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(upstreamHeaders))
         headers[name] = typeof value === 'string' ? value : [...value];
-      if (!withBody) delete headers['content-length'];
       if (authorization !== undefined) headers.authorization = authorization;
+
+      const reviewKind = exchange.attributes && reviewKindOf(exchange.attributes);
+      if (reviewKind) {
+        const review = await readAccessReview(reviewKind, exchange.req);
+        const checker = established(exchange, 'checker');
+        // The cluster is asked in JSON with the request's own impersonation headers, so it judges
+        // the same Kubernetes user and groups a real request would carry.
+        const askCluster = async (body: Record<string, unknown>): Promise<UpstreamReviewAnswer> => {
+          const payload = JSON.stringify(body);
+          const reviewHeaders = { ...headers };
+          delete reviewHeaders['content-encoding'];
+          delete reviewHeaders['transfer-encoding'];
+          reviewHeaders['content-type'] = 'application/json';
+          reviewHeaders['content-length'] = String(Buffer.byteLength(payload));
+          reviewHeaders.accept = 'application/json';
+          reviewHeaders['accept-encoding'] = 'identity';
+          try {
+            const answer = await dispatchers.regular.request({
+              method: 'POST',
+              path: `${dispatchers.upstream.basePath}${route.path}`,
+              headers: reviewHeaders,
+              body: payload,
+              signal: exchange.signal,
+            });
+            const text = await answer.body.text();
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              parsed = {
+                kind: 'Status',
+                apiVersion: 'v1',
+                status: 'Failure',
+                message: text.slice(0, 1000),
+                code: answer.statusCode,
+              };
+            }
+            return { status: answer.statusCode, body: parsed };
+          } catch (cause) {
+            throw unavailable(cluster.name, cause);
+          }
+        };
+        const answer =
+          review.kind === 'SelfSubjectAccessReview'
+            ? await answerAccessReview(review, checker, cluster, askCluster)
+            : await answerRulesReview(review, checker, cluster, askCluster);
+        const body = JSON.stringify(answer.body);
+        exchange.status = answer.status;
+        res.writeHead(answer.status, {
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+        });
+        res.end(body);
+        return;
+      }
+
+      const longRunning = isLongRunning(route);
+      const withBody = hasBody(exchange.req.headers);
+      if (!withBody) delete headers['content-length'];
+      const filter = filterFor(exchange);
+      let upstreamPath = path;
+      if (filter) {
+        // Filtering reads each object's metadata: JSON only, Table rows with their metadata, and
+        // no compression (k8s-protocols §2.2).
+        const negotiated = negotiateFilteredRequest(headerText(upstreamHeaders.accept), route.query);
+        headers.accept = negotiated.accept;
+        headers['accept-encoding'] = 'identity';
+        upstreamPath = `${dispatchers.upstream.basePath}${route.path}${negotiated.query ? `?${negotiated.query}` : ''}`;
+      }
 
       let response: Awaited<ReturnType<typeof dispatchers.regular.request>>;
       try {
         response = await (longRunning ? dispatchers.streaming : dispatchers.regular).request({
           method: exchange.req.method as 'GET',
-          path,
+          path: upstreamPath,
           headers,
           body: withBody ? (exchange.requestBody ?? exchange.req) : null,
           signal: exchange.signal,
@@ -135,17 +237,46 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
         if (exchange.signal.aborted) return;
         throw unavailable(cluster.name, cause);
       }
+      const clientHeaders = responseHeadersForClient(response.headers);
+      // Only successful answers hold objects; a Status (403, 410…) passes unchanged.
+      const filtering = filter !== undefined && response.statusCode >= 200 && response.statusCode < 300;
+      if (filtering) {
+        const type = String(response.headers['content-type'] ?? '');
+        const encoding = String(response.headers['content-encoding'] ?? 'identity').toLowerCase();
+        if (!/^application\/json\s*(?:;|$)/i.test(type) || encoding !== 'identity') {
+          // Discard the unread answer; undici reports a body destroyed unread as an abort error.
+          response.body.on('error', () => {});
+          response.body.destroy();
+          throw filterInvalid(
+            `the API server answered ${JSON.stringify(type.slice(0, 80))} (${encoding}), which the Proxy cannot filter; nothing was passed on`,
+          );
+        }
+        // The filtered body is shorter than the upstream one.
+        delete clientHeaders['content-length'];
+      }
       exchange.status = response.statusCode;
-      res.writeHead(response.statusCode, responseHeadersForClient(response.headers));
+      res.writeHead(response.statusCode, clientHeaders);
       if (longRunning) res.flushHeaders();
       const stopTimer = cutAtExpiry(exchange, () => res.destroy());
       const untrack = longRunning ? sessions.track(exchange, () => res.destroy()) : () => true;
       try {
-        await pipeline(response.body, res);
+        if (filtering)
+          await pipeline(
+            response.body,
+            exchange.attributes?.verb === 'watch'
+              ? createWatchFilter({ filter })
+              : createListFilter({ filter }),
+            res,
+          );
+        else await pipeline(response.body, res);
       } catch (cause) {
         // The client left (the abort already reached undici) or the upstream broke mid-body; either
         // way the status line is gone, so the only signal left is the cut connection.
         res.destroy();
+        if (RemotelerError.hasCode(cause, 'RMT_PROXY_FILTER_RESPONSE_INVALID')) {
+          exchange.error ??= cause;
+          return;
+        }
         if (!exchange.signal.aborted && !exchange.error) throw unavailable(cluster.name, cause);
       } finally {
         stopTimer();
