@@ -40,3 +40,10 @@ export {
 export { type ProfilePaths, profilePaths, safeName } from './profile-paths.js';
 export { certificateNotAfter, ProxyClient, type ProxyClientOptions, proxyUrl } from './proxy-client.js';
 export { type RenewLockOptions, withRenewLock } from './renew-lock.js';
+export {
+  createPkce,
+  type LoopbackListener,
+  type LoopbackOptions,
+  type Pkce,
+  startLoopbackListener,
+} from './sso-loopback.js';
