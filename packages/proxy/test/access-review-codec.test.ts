@@ -118,6 +118,11 @@ describe('SelfSubjectRulesReview', () => {
           status: {
             resourceRules: [
               { verbs: ['get', 'list', 'watch', 'delete'], apiGroups: [''], resources: ['pods', 'secrets'] },
+              {
+                verbs: ['create'],
+                apiGroups: ['authorization.k8s.io'],
+                resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+              },
             ],
             nonResourceRules: [{ verbs: ['get'], nonResourceURLs: ['/api', '/metrics'] }],
             incomplete: false,
@@ -128,6 +133,9 @@ describe('SelfSubjectRulesReview', () => {
     expect(answer.status).toBe(201);
     expect(answer.body.status.resourceRules).toEqual([
       { verbs: ['get', 'list'], apiGroups: [''], resources: ['pods'] },
+      // The Proxy answers self-subject reviews whatever the roles say.
+      { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews'] },
+      { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectrulesreviews'] },
     ]);
     expect(answer.body.status.nonResourceRules).toEqual([{ verbs: ['get'], nonResourceURLs: ['/api'] }]);
   });

@@ -1,6 +1,7 @@
 import type { AccessChecker, ClusterTarget, KubeRequestAttributes } from '@remoteler/core';
 import { reviewedNonResourceAttributes, reviewedResourceAttributes } from './review-attributes.js';
 import type { AccessReviewRequest } from './review-codec.js';
+import { reviewKindOf } from './review-request.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: review objects from the API server, read defensively
 type Json = any;
@@ -28,6 +29,9 @@ function remotelerDecision(
   cluster: ClusterTarget,
   attributes: KubeRequestAttributes,
 ): { allowed: true } | { allowed: false; reason: string } {
+  // The Proxy answers self-subject reviews for everyone (see the authorize step), so the roles
+  // never stand in their way. They are cluster-scoped: a rules review's namespace does not matter.
+  if (reviewKindOf({ ...attributes, namespace: '' }) !== undefined) return { allowed: true };
   const decision = checker.checkRequest(cluster, attributes);
   if (!decision.allowed) return { allowed: false, reason: `Remoteler roles: ${decision.error.message}` };
   if (decision.filter)
