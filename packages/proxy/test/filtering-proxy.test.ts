@@ -68,6 +68,18 @@ describe('filtering through the Proxy', () => {
     expect(body.metadata).toEqual({ resourceVersion: '7', continue: 'next' });
   });
 
+  it('answers HEAD on a filtered collection without a body to filter', async () => {
+    fixture.upstreams.dev!.handle((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end();
+    });
+    const res = await proxyRequest(fixture.url, '/api/v1/pods', pki.proxyTrust, {
+      identity: alice,
+      method: 'HEAD',
+    });
+    expect(res.status).toBe(200);
+  });
+
   it('passes an upstream Status (a refusal) unchanged', async () => {
     const status = JSON.stringify({
       kind: 'Status',

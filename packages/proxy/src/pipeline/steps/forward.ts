@@ -238,8 +238,14 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
         throw unavailable(cluster.name, cause);
       }
       const clientHeaders = responseHeadersForClient(response.headers);
-      // Only successful answers hold objects; a Status (403, 410…) passes unchanged.
-      const filtering = filter !== undefined && response.statusCode >= 200 && response.statusCode < 300;
+      // Only successful answers with a body hold objects; a Status (403, 410…) and the empty answer
+      // to HEAD pass unchanged.
+      const filtering =
+        filter !== undefined &&
+        exchange.req.method !== 'HEAD' &&
+        response.statusCode >= 200 &&
+        response.statusCode < 300 &&
+        response.statusCode !== 204;
       if (filtering) {
         const type = String(response.headers['content-type'] ?? '');
         const encoding = String(response.headers['content-encoding'] ?? 'identity').toLowerCase();
