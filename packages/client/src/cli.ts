@@ -180,7 +180,7 @@ async function run(argv: readonly string[], io: CliIo, context: ClientContext): 
       ...(values.user === undefined || password === undefined ? {} : { user: values.user, password }),
       onAuthorizationUrl: (url) => {
         io.stderr.write(`Open this URL to sign in (waiting for the browser):\n  ${url}\n`);
-        if (browser !== 'none') openBrowser(url);
+        if (browser !== 'none') context.openBrowser(url);
       },
       ...(values.auth === undefined ? {} : { connectorId: values.auth }),
       ...(values.ttl === undefined ? {} : { ttlSeconds: parseTtl(values.ttl) }),
@@ -270,6 +270,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     ...(io.execCommand === undefined ? {} : { execCommand: io.execCommand }),
     ...(io.execArgsPrefix === undefined ? {} : { execArgsPrefix: io.execArgsPrefix }),
     warn: (line) => io.stderr.write(`${line}\n`),
+    // REMOTELER_BROWSER=none: print sign-in URLs only (the exec plugin has no --browser flag).
+    openBrowser: (url) => {
+      if (io.env.REMOTELER_BROWSER !== 'none') openBrowser(url);
+    },
   });
   try {
     await run(argv, io, context);

@@ -15,6 +15,8 @@ export interface ClientContext {
   readonly now: () => number;
   /** Warnings for a person (stderr in the CLI). */
   readonly warn: (line: string) => void;
+  /** Opens a URL in the user's browser (best effort); default: does nothing. */
+  readonly openBrowser: (url: string) => void;
 }
 
 /** Options of {@link createClientContext}. */
@@ -24,6 +26,7 @@ export interface ClientContextOptions {
   readonly execArgsPrefix?: readonly string[];
   readonly now?: () => number;
   readonly warn?: (line: string) => void;
+  readonly openBrowser?: (url: string) => void;
 }
 
 /** A context from the environment: `$REMOTELER_HOME`, `$KUBECONFIG`. */
@@ -36,5 +39,6 @@ export function createClientContext(options: ClientContextOptions): ClientContex
     execArgsPrefix: options.execArgsPrefix ?? [],
     now: options.now ?? Date.now,
     warn: options.warn ?? (() => {}),
+    openBrowser: options.openBrowser ?? (() => {}),
   };
 }

@@ -37,6 +37,10 @@ export interface Profile {
   readonly kubeAddress: string;
   readonly trust: ProxyTrust;
   readonly clusters: readonly ProfileCluster[];
+  /** How the login was made; an `sso` login can be renewed from the exec plugin in a terminal. */
+  readonly loginMethod?: 'password' | 'sso';
+  /** The connector of an SSO login. */
+  readonly connectorId?: string;
   /** The cluster `kube login` selected last. */
   readonly currentCluster?: string;
   /** What the login added to which kubeconfig, so that logout removes exactly that. */

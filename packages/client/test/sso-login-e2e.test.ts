@@ -91,4 +91,91 @@ describe('remoteler login with SSO (loopback redirect, headless browser)', () =>
     expect(current.stdout.trim()).toBe(`${stack.address}-dev-1`);
     expect(await readFile(kubeconfig, 'utf8')).toContain('provideClusterInfo: true');
   });
+
+  it('ten parallel exec plugins in a terminal after the login expired sign in again once and all get one certificate', async () => {
+    const caFile = join(dir, 'ca.pem');
+    await writeFile(caFile, stack.hostCaPem);
+    const home = join(dir, 'home-relogin');
+    const env = {
+      PATH: process.env.PATH ?? '',
+      REMOTELER_HOME: home,
+      KUBECONFIG: join(dir, 'config-relogin'),
+      HOME: dir,
+      REMOTELER_BROWSER: 'none',
+    };
+    const first = startRemoteler(
+      ['login', '--proxy', stack.address, '--ca-file', caFile, '--browser', 'none'],
+      env,
+    );
+    await signInFromStderr(first, stack);
+    expect(await first.exit).toBe(0);
+    // The login certificate "expired": the profile says so, and no cluster certificate is cached.
+    const profilePath = join(home, 'profiles', stack.address.replace(':', '_3a'), 'profile.json');
+    const profile = JSON.parse(await readFile(profilePath, 'utf8'));
+    await writeFile(
+      profilePath,
+      JSON.stringify({ ...profile, notAfter: new Date(Date.now() - 1000).toISOString() }),
+    );
+    const execInfo = JSON.stringify({ kind: 'ExecCredential', spec: { interactive: true } });
+    const runs = Array.from({ length: 10 }, () =>
+      startRemoteler(['kube', 'credentials', '--proxy', stack.address, '--cluster', 'dev-1'], {
+        ...env,
+        KUBERNETES_EXEC_INFO: execInfo,
+      }),
+    );
+    const prompter = await Promise.race(runs.map((run) => signInFromStderr(run, stack).then(() => run)));
+    const codes = await Promise.all(runs.map((run) => run.exit));
+    expect(codes).toEqual(Array(10).fill(0));
+    const prompted = runs.filter((run) => run.stderr().includes('https://idp.test/authorize'));
+    expect(prompted).toEqual([prompter]);
+    const certificates = new Set(runs.map((run) => JSON.parse(run.stdout()).status.clientCertificateData));
+    expect(certificates.size).toBe(1);
+    const renewed = JSON.parse(await readFile(profilePath, 'utf8'));
+    expect(Date.parse(renewed.notAfter)).toBeGreaterThan(Date.now());
+  });
 });
+
+interface Started {
+  readonly exit: Promise<number>;
+  stdout(): string;
+  stderr(): string;
+  onStderr(listener: (all: string) => void): void;
+}
+
+function startRemoteler(args: string[], env: Record<string, string>): Started {
+  const child = spawn(process.execPath, [REMOTELER_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const listeners: Array<(all: string) => void> = [];
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+    for (const listener of listeners) listener(err);
+  });
+  return {
+    exit: once(child, 'close').then(([code]) => code as number),
+    stdout: () => out,
+    stderr: () => err,
+    onStderr: (listener) => {
+      listeners.push(listener);
+      listener(err);
+    },
+  };
+}
+
+/** Plays the browser: waits for the printed URL, signs in at the IdP, follows Auth's redirect to the loopback. */
+async function signInFromStderr(run: Started, auth: AuthStack): Promise<void> {
+  const url = await new Promise<string>((resolve) => {
+    run.onStderr((all) => {
+      const match = /https:\/\/idp\.test\/authorize\S+/.exec(all);
+      if (match) resolve(match[0]);
+    });
+  });
+  const callback = await get(
+    `https://${auth.address}/v1/sso/callback${auth.idp.signIn(url)}`,
+    auth.hostCaPem,
+  );
+  await get(callback.location as string);
+}

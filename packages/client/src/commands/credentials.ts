@@ -4,6 +4,7 @@ import { execCredentialJson, execIsInteractive, FRESH_MARGIN_MS } from '../exec-
 import type { KubeCredential } from '../profile.js';
 import { ProxyClient } from '../proxy-client.js';
 import { withRenewLock } from '../renew-lock.js';
+import { login } from './login.js';
 
 /** Options of {@link kubeCredentials}. */
 export interface KubeCredentialsOptions {
@@ -49,12 +50,28 @@ export async function kubeCredentials(
     const current = await store.load(profile.proxy);
     if (!current || Date.parse(current.notAfter) - context.now() <= FRESH_MARGIN_MS) {
       const interactive = execIsInteractive(options.execInfo, options.stdinIsTty ?? false);
-      throw new RemotelerError(
-        'RMT_CLIENT_LOGIN_REQUIRED',
-        `the login to ${profile.proxy} has expired${interactive ? '' : ' and kubectl runs without a terminal'}`,
-        { hint: `Run \`remoteler login --proxy ${profile.proxy}\`, then repeat the kubectl command.` },
-      );
+      if (interactive && current?.loginMethod === 'sso') {
+        // A person is at the terminal (kubectl passed its tty, k8s-protocols §11.2): sign in again
+        // through the browser. Parallel plugins wait on the lock, so this happens once.
+        await login(context, {
+          proxy: current.proxy,
+          trust: current.trust,
+          ...(current.connectorId === undefined ? {} : { connectorId: current.connectorId }),
+          ...(current.currentCluster === undefined ? {} : { cluster: current.currentCluster }),
+          keepContext: true,
+          onAuthorizationUrl: (url) => {
+            context.warn(`Your Remoteler login to ${current.proxy} has expired. Sign in again at:\n  ${url}`);
+            context.openBrowser(url);
+          },
+        });
+      } else
+        throw new RemotelerError(
+          'RMT_CLIENT_LOGIN_REQUIRED',
+          `the login to ${profile.proxy} has expired${interactive ? '' : ' and kubectl runs without a terminal'}`,
+          { hint: `Run \`remoteler login --proxy ${profile.proxy}\`, then repeat the kubectl command.` },
+        );
     }
+    // A re-login made a new key: read the pair again.
     const { keyPem, certificatePem } = await store.loadKeyPair(profile.proxy);
     const client = new ProxyClient({ proxy: profile.proxy, trust: profile.trust, certificatePem, keyPem });
     const issued = await client.call<{ certificatePem: string; notAfter: string }>(
@@ -68,5 +85,7 @@ export async function kubeCredentials(
     await store.saveKubeCredential(profile.proxy, options.cluster, renewed);
     return renewed;
   });
-  return execCredentialJson(credential.certificatePem, keys.keyPem, credential.notAfter);
+  // Read again: a re-login (here or in a parallel plugin) made a new key.
+  const { keyPem } = await store.loadKeyPair(profile.proxy);
+  return execCredentialJson(credential.certificatePem, keyPem, credential.notAfter);
 }

@@ -25,6 +25,8 @@ export interface LoginOptions {
   readonly ttlSeconds?: number;
   /** The cluster whose context becomes current; default: the first allowed cluster. */
   readonly cluster?: string;
+  /** Leave current-context alone (a renewal from the exec plugin). Default false. */
+  readonly keepContext?: boolean;
 }
 
 interface PingAnswer {
@@ -59,11 +61,10 @@ function ssoConnector(ping: PingAnswer, wanted: string | undefined): string {
  */
 async function ssoLogin(
   client: ProxyClient,
-  ping: PingAnswer,
+  connectorId: string,
   publicKey: string,
   options: LoginOptions,
 ): Promise<IssuedAnswer> {
-  const connectorId = ssoConnector(ping, options.connectorId);
   const pkce = createPkce();
   const listener = await startLoopbackListener(
     options.ssoTimeoutMs === undefined ? {} : { timeoutMs: options.ssoTimeoutMs },
@@ -108,16 +109,17 @@ export async function login(context: ClientContext, options: LoginOptions): Prom
   const anonymous = new ProxyClient({ proxy, trust: options.trust });
   const ping = await anonymous.call<PingAnswer>('GET', '/v1/ping');
   const keys = await generateClientKeyPair();
-  const issued =
-    options.user !== undefined && options.password !== undefined
-      ? await anonymous.call<IssuedAnswer>('POST', '/v1/login/password', {
-          username: options.user,
-          password: options.password,
-          publicKey: keys.publicKeyPem,
-          ...(options.connectorId === undefined ? {} : { connectorId: options.connectorId }),
-          ...(options.ttlSeconds === undefined ? {} : { ttlSeconds: options.ttlSeconds }),
-        })
-      : await ssoLogin(anonymous, ping, keys.publicKeyPem, options);
+  const byPassword = options.user !== undefined && options.password !== undefined;
+  const connectorId = byPassword ? options.connectorId : ssoConnector(ping, options.connectorId);
+  const issued = byPassword
+    ? await anonymous.call<IssuedAnswer>('POST', '/v1/login/password', {
+        username: options.user,
+        password: options.password,
+        publicKey: keys.publicKeyPem,
+        ...(options.connectorId === undefined ? {} : { connectorId: options.connectorId }),
+        ...(options.ttlSeconds === undefined ? {} : { ttlSeconds: options.ttlSeconds }),
+      })
+    : await ssoLogin(anonymous, connectorId as string, keys.publicKeyPem, options);
   const previous = await context.store.load(proxy);
   await context.store.saveKeyPair(proxy, keys.privateKeyPem, issued.certificatePem);
   const authenticated = new ProxyClient({
@@ -149,12 +151,14 @@ export async function login(context: ClientContext, options: LoginOptions): Prom
       kubernetesUsers,
       kubernetesGroups,
     })),
+    loginMethod: byPassword ? 'password' : 'sso',
+    ...(connectorId === undefined ? {} : { connectorId }),
     ...(select === undefined ? {} : { currentCluster: select }),
     ...(previous?.kubeconfig ? { kubeconfig: previous.kubeconfig } : {}),
   };
   // Saved before the kubeconfig is touched, so a failed kubeconfig write leaves a usable login.
   await context.store.save(base);
-  const kubeconfig = await syncKubeconfig(context, base, select);
+  const kubeconfig = await syncKubeconfig(context, base, options.keepContext ? undefined : select);
   const profile: Profile = { ...base, kubeconfig };
   await context.store.save(profile);
   return profile;
