@@ -40,7 +40,7 @@ export const EXIT_CODES = Object.freeze({
 const USAGE = `Usage: remoteler <command> [flags]
 
   login --proxy HOST:PORT [--user NAME [--password-stdin]] [--ca-file PEM | --ca-pin sha256:… | --insecure]
-        [--auth CONNECTOR] [--browser none] [--ttl 8h] [CLUSTER]     (no --user: SSO in the browser)
+        [--auth CONNECTOR] [--browser none] [--ttl 8h] [--embed] [CLUSTER]     (no --user: SSO in the browser)
   logout [--proxy HOST:PORT]
   status [--proxy HOST:PORT]
   kube ls [--proxy HOST:PORT]
@@ -161,6 +161,7 @@ async function run(argv: readonly string[], io: CliIo, context: ClientContext): 
         auth: { type: 'string' },
         ttl: { type: 'string' },
         browser: { type: 'string' },
+        embed: { type: 'boolean' },
       },
     });
     if (!values.proxy) throw usage('login needs --proxy HOST:PORT');
@@ -185,6 +186,7 @@ async function run(argv: readonly string[], io: CliIo, context: ClientContext): 
       ...(values.auth === undefined ? {} : { connectorId: values.auth }),
       ...(values.ttl === undefined ? {} : { ttlSeconds: parseTtl(values.ttl) }),
       ...(positionals[0] === undefined ? {} : { cluster: positionals[0] }),
+      ...(values.embed ? { embed: true } : {}),
     });
     const { kubeconfig: _k, trust: _t, ...shown } = profile;
     out(shown, renderProfile(profile), values.json === true);

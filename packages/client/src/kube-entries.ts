@@ -10,7 +10,18 @@ export function kubeEntryName(proxy: string, cluster: string): string {
   return `${proxy}-${cluster}`;
 }
 
-function entryFor(context: ClientContext, profile: Profile, cluster: string): KubeconfigEntry {
+/** Embedded credentials (`--embed`): a cluster-pinned certificate per cluster and the key, as PEM. */
+export interface EmbeddedCredentials {
+  readonly keyPem: string;
+  readonly certificates: Readonly<Record<string, string>>;
+}
+
+function entryFor(
+  context: ClientContext,
+  profile: Profile,
+  cluster: string,
+  embedded?: EmbeddedCredentials,
+): KubeconfigEntry {
   const server = `https://${profile.kubeAddress}/k8s/${encodeURIComponent(cluster)}`;
   const home = context.env.REMOTELER_HOME;
   return {
@@ -23,28 +34,33 @@ function entryFor(context: ClientContext, profile: Profile, cluster: string): Ku
           ? { 'certificate-authority-data': Buffer.from(profile.trust.caPem).toString('base64') }
           : {}),
     },
-    user: {
-      exec: {
-        apiVersion: EXEC_API_VERSION,
-        command: context.execCommand,
-        args: [
-          ...context.execArgsPrefix,
-          'kube',
-          'credentials',
-          '--proxy',
-          profile.proxy,
-          '--cluster',
-          cluster,
-        ],
-        // A non-default home must reach the plugin whichever shell kubectl runs from.
-        ...(home ? { env: [{ name: 'REMOTELER_HOME', value: home }] } : {}),
-        // Required for v1 (no default); IfAvailable lets a renewal prompt when there is a terminal.
-        interactiveMode: 'IfAvailable',
-        provideClusterInfo: true,
-        installHint:
-          'Install the remoteler command (npm install -g @remoteler/client) and run remoteler login.',
-      },
-    },
+    user: embedded
+      ? {
+          'client-certificate-data': Buffer.from(embedded.certificates[cluster] ?? '').toString('base64'),
+          'client-key-data': Buffer.from(embedded.keyPem).toString('base64'),
+        }
+      : {
+          exec: {
+            apiVersion: EXEC_API_VERSION,
+            command: context.execCommand,
+            args: [
+              ...context.execArgsPrefix,
+              'kube',
+              'credentials',
+              '--proxy',
+              profile.proxy,
+              '--cluster',
+              cluster,
+            ],
+            // A non-default home must reach the plugin whichever shell kubectl runs from.
+            ...(home ? { env: [{ name: 'REMOTELER_HOME', value: home }] } : {}),
+            // Required for v1 (no default); IfAvailable lets a renewal prompt when there is a terminal.
+            interactiveMode: 'IfAvailable',
+            provideClusterInfo: true,
+            installHint:
+              'Install the remoteler command (npm install -g @remoteler/client) and run remoteler login.',
+          },
+        },
   };
 }
 
@@ -56,19 +72,25 @@ export async function syncKubeconfig(
   context: ClientContext,
   profile: Profile,
   select?: string,
+  embedded?: EmbeddedCredentials,
 ): Promise<KubeconfigState> {
   const path = profile.kubeconfig?.path ?? context.kubeconfig;
-  const entries = profile.clusters.map((cluster) => entryFor(context, profile, cluster.name));
-  return updateKubeconfigFile(path, ({ source, isNew }) => {
-    const result = addKubeconfigEntries(source, entries, {
-      proxy: profile.proxy,
-      path,
-      ...(profile.kubeconfig ? { previous: profile.kubeconfig } : {}),
-      ...(select === undefined ? {} : { select: kubeEntryName(profile.proxy, select) }),
-      fileIsNew: isNew,
-    });
-    return { source: result.source, result: result.state };
-  });
+  const entries = profile.clusters.map((cluster) => entryFor(context, profile, cluster.name, embedded));
+  return updateKubeconfigFile(
+    path,
+    ({ source, isNew }) => {
+      const result = addKubeconfigEntries(source, entries, {
+        proxy: profile.proxy,
+        path,
+        ...(profile.kubeconfig ? { previous: profile.kubeconfig } : {}),
+        ...(select === undefined ? {} : { select: kubeEntryName(profile.proxy, select) }),
+        fileIsNew: isNew,
+      });
+      return { source: result.source, result: result.state };
+    },
+    // Embedded keys make the kubeconfig a key file: 0600 (security baseline: key files are 0600).
+    { ownerOnly: embedded !== undefined },
+  );
 }
 
 /** Removes the profile's entries from its kubeconfig and restores the previous current-context. */

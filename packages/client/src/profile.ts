@@ -41,6 +41,8 @@ export interface Profile {
   readonly loginMethod?: 'password' | 'sso';
   /** The connector of an SSO login. */
   readonly connectorId?: string;
+  /** `--embed`: certificates and key are written into the kubeconfig instead of the exec plugin. */
+  readonly embed?: boolean;
   /** The cluster `kube login` selected last. */
   readonly currentCluster?: string;
   /** What the login added to which kubeconfig, so that logout removes exactly that. */

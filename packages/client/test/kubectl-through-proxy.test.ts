@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAccessChecker } from '@remoteler/core';
@@ -138,5 +138,45 @@ describe('kubectl through the Proxy with remoteler credentials', () => {
     expect((await runRemoteler(['logout'], env)).code).toBe(0);
     const after = await kubectl(['config', 'current-context']);
     expect(after.code).not.toBe(0);
+  });
+
+  it('--embed writes pinned certificates and the key into a 0600 kubeconfig that kubectl uses without the command', async () => {
+    const caFile = join(dir, 'ca.pem');
+    await writeFile(caFile, stack.hostCaPem);
+    const kubeconfig = join(dir, 'embedded-config');
+    const original = 'apiVersion: v1\nkind: Config\n# mine\npreferences: {}\n';
+    await writeFile(kubeconfig, original, { mode: 0o644 });
+    const env = { REMOTELER_HOME: join(dir, 'home-embed'), KUBECONFIG: kubeconfig, HOME: dir };
+    const login = await runRemoteler(
+      [
+        'login',
+        '--proxy',
+        stack.address,
+        '--user',
+        'alice',
+        '--password-stdin',
+        '--ca-file',
+        caFile,
+        '--embed',
+        'dev-1',
+      ],
+      env,
+      PASSWORD,
+    );
+    expect(login.stderr).toBe('');
+    const text = await readFile(kubeconfig, 'utf8');
+    expect(text).not.toContain('exec:');
+    expect(text).toContain('client-key-data:');
+    expect((await stat(kubeconfig)).mode & 0o777).toBe(0o600);
+    // kubectl alone: no remoteler on PATH.
+    const pods = await runKubectl('1.33', ['get', 'pods', '-n', 'default', '-o', 'name'], {
+      kubeconfig,
+      cacheDir: join(dir, 'cache-embed'),
+      env: { PATH: '/nonexistent' },
+    });
+    expect(pods.stderr).toBe('');
+    expect(pods.code).toBe(0);
+    expect((await runRemoteler(['logout'], env)).code).toBe(0);
+    expect(await readFile(kubeconfig, 'utf8')).toBe(original);
   });
 });

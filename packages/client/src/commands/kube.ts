@@ -46,6 +46,11 @@ export async function kubeLogin(context: ClientContext, cluster: string, proxy?:
   if (!profile.clusters.some((c) => c.name === cluster)) {
     throw new RemotelerError('RMT_CLIENT_CLUSTER_NOT_FOUND', `you may not use the cluster ${cluster}`);
   }
+  if (profile.embed) {
+    throw new RemotelerError('RMT_CLIENT_USAGE', 'this login embedded its certificates in the kubeconfig', {
+      hint: `Switch with \`kubectl config use-context ${kubeEntryName(profile.proxy, cluster)}\`, or log in again without --embed.`,
+    });
+  }
   const kubeconfig = await syncKubeconfig(context, profile, cluster);
   const updated: Profile = { ...profile, currentCluster: cluster, kubeconfig };
   await context.store.save(updated);

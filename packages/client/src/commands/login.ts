@@ -1,7 +1,7 @@
 import { RemotelerError } from '@remoteler/core';
 import type { ClientContext } from '../context.js';
 import { generateClientKeyPair } from '../keys.js';
-import { syncKubeconfig } from '../kube-entries.js';
+import { type EmbeddedCredentials, syncKubeconfig } from '../kube-entries.js';
 import type { Profile, ProfileCluster, ProxyTrust } from '../profile.js';
 import { ProxyClient, proxyUrl } from '../proxy-client.js';
 import { createPkce, startLoopbackListener } from '../sso-loopback.js';
@@ -25,6 +25,8 @@ export interface LoginOptions {
   readonly ttlSeconds?: number;
   /** The cluster whose context becomes current; default: the first allowed cluster. */
   readonly cluster?: string;
+  /** Write cluster-pinned certificates and the key into the kubeconfig (no exec plugin). */
+  readonly embed?: boolean;
   /** Leave current-context alone (a renewal from the exec plugin). Default false. */
   readonly keepContext?: boolean;
 }
@@ -152,13 +154,25 @@ export async function login(context: ClientContext, options: LoginOptions): Prom
       kubernetesGroups,
     })),
     loginMethod: byPassword ? 'password' : 'sso',
+    ...(options.embed ? { embed: true } : {}),
     ...(connectorId === undefined ? {} : { connectorId }),
     ...(select === undefined ? {} : { currentCluster: select }),
     ...(previous?.kubeconfig ? { kubeconfig: previous.kubeconfig } : {}),
   };
   // Saved before the kubeconfig is touched, so a failed kubeconfig write leaves a usable login.
   await context.store.save(base);
-  const kubeconfig = await syncKubeconfig(context, base, options.keepContext ? undefined : select);
+  let embedded: EmbeddedCredentials | undefined;
+  if (options.embed) {
+    const certificates: Record<string, string> = {};
+    for (const cluster of clusters) {
+      const pinned = await authenticated.call<{ certificatePem: string }>('POST', '/v1/certs/reissue', {
+        kubernetesCluster: cluster.name,
+      });
+      certificates[cluster.name] = pinned.certificatePem;
+    }
+    embedded = { keyPem: keys.privateKeyPem, certificates };
+  }
+  const kubeconfig = await syncKubeconfig(context, base, options.keepContext ? undefined : select, embedded);
   const profile: Profile = { ...base, kubeconfig };
   await context.store.save(profile);
   return profile;

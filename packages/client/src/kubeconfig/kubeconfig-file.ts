@@ -8,6 +8,8 @@ import { writeFileAtomic } from '../atomic-file.js';
 export interface UpdateKubeconfigOptions {
   /** How long to wait for kubectl's `<file>.lock` held by another process, in ms (default 10 000). */
   readonly lockTimeoutMs?: number;
+  /** Strip group and other permissions (the file is going to hold a private key). Default false. */
+  readonly ownerOnly?: boolean;
 }
 
 /** What the update callback sees. */
@@ -76,9 +78,11 @@ export async function updateKubeconfigFile<T>(
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       isNew = true;
     }
+    if (options.ownerOnly) mode &= 0o700;
     const { source: next, result } = update({ source, isNew });
     if (next === undefined) await rm(target, { force: true });
-    else if (next !== null && (isNew || next !== source)) await writeFileAtomic(target, next, mode);
+    else if (next !== null && (isNew || next !== source || options.ownerOnly))
+      await writeFileAtomic(target, next, mode);
     return result;
   } finally {
     await release();
