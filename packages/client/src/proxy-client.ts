@@ -1,6 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { isIP } from 'node:net';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { type ErrorCode, errorDefinition, RemotelerError } from '@remoteler/core';
 import type { ProxyTrust } from './profile.js';
 
@@ -59,16 +60,18 @@ export class ProxyClient {
 
   /** Sends one request and returns the parsed JSON answer. */
   async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const { trust } = this.#options;
+    const pinned = this.#options.trust.caPin !== undefined && this.#options.trust.caPem === undefined;
+    // A pin is resolved to the CA certificate first, on a connection that sends no data; the request
+    // itself then verifies the chain against that certificate like any --ca-file.
+    const trust = pinned ? { caPem: await this.resolvePin() } : this.#options.trust;
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const pinned = trust.caPin !== undefined && trust.caPem === undefined;
     return new Promise<T>((resolve, reject) => {
       const req = request(new URL(path, this.#base), {
         method,
         agent: false,
         timeout: this.#options.timeoutMs ?? 30_000,
         ...(trust.caPem ? { ca: trust.caPem } : {}),
-        rejectUnauthorized: !(trust.insecure || pinned),
+        rejectUnauthorized: !trust.insecure,
         ...(this.#options.certificatePem
           ? { cert: this.#options.certificatePem, key: this.#options.keyPem }
           : {}),
@@ -79,21 +82,6 @@ export class ProxyClient {
             : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
         },
       });
-      if (pinned) {
-        req.on('socket', (socket) => {
-          socket.once('secureConnect', () => {
-            const chain = peerChain(socket as TLSSocket);
-            if (!chain.some((der) => fingerprint(der) === trust.caPin)) {
-              req.destroy(
-                new RemotelerError(
-                  'RMT_CLIENT_CA_PIN_MISMATCH',
-                  `no certificate of ${this.#options.proxy} matches ${trust.caPin}`,
-                ),
-              );
-            }
-          });
-        });
-      }
       req.on('timeout', () => req.destroy(new Error('timed out')));
       req.on('error', (error) => {
         if (RemotelerError.is(error)) reject(error);
@@ -133,6 +121,48 @@ export class ProxyClient {
         });
       });
       req.end(payload);
+    });
+  }
+
+  /**
+   * Finds the certificate matching `trust.caPin` in the chain the server sends (PEM), or fails with
+   * `RMT_CLIENT_CA_PIN_MISMATCH`. The server must send its CA in the chain for a CA pin to match.
+   */
+  resolvePin(): Promise<string> {
+    const { caPin } = this.#options.trust;
+    return new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({
+        host: this.#base.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(this.#base.port || 443),
+        ...(isIP(this.#base.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: this.#base.hostname }),
+        // Nothing is verified or sent on this connection: it only reads the chain to compare the pin.
+        rejectUnauthorized: false,
+        timeout: this.#options.timeoutMs ?? 30_000,
+      });
+      socket.once('secureConnect', () => {
+        const match = peerChain(socket).find((der) => fingerprint(der) === caPin);
+        socket.destroy();
+        if (match) resolve(new X509Certificate(match).toString());
+        else
+          reject(
+            new RemotelerError(
+              'RMT_CLIENT_CA_PIN_MISMATCH',
+              `no certificate of ${this.#options.proxy} matches ${caPin}`,
+            ),
+          );
+      });
+      socket.once('timeout', () => socket.destroy(new Error('timed out')));
+      socket.once('error', (error) =>
+        reject(
+          new RemotelerError(
+            'RMT_CLIENT_PROXY_UNREACHABLE',
+            `cannot reach ${this.#options.proxy}: ${error.message}`,
+            {
+              cause: error,
+            },
+          ),
+        ),
+      );
     });
   }
 }

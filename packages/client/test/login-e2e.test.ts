@@ -225,6 +225,38 @@ describe('remoteler login, kube credentials and logout (real processes)', () => 
     expect(result.stderr).toContain('RMT_CLIENT_PROXY_UNREACHABLE');
   });
 
+  it('refuses a proxy that does not match --ca-pin before sending anything', async () => {
+    const pin = `sha256:${'0'.repeat(64)}`;
+    const result = await runRemoteler(
+      ['login', '--proxy', stack.address, '--user', 'alice', '--password-stdin', '--ca-pin', pin],
+      env,
+      PASSWORD,
+    );
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/^RMT_CLIENT_CA_PIN_MISMATCH: /);
+  });
+
+  it('says on every use of --insecure that nothing is verified', async () => {
+    const result = await runRemoteler(
+      ['login', '--proxy', stack.address, '--user', 'alice', '--password-stdin', '--insecure'],
+      env,
+      PASSWORD,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('--insecure: the proxy certificate is NOT verified');
+    const view = JSON.parse((await kubectl(['config', 'view', '-o', 'json'])).stdout);
+    expect(view.clusters[0].cluster['insecure-skip-tls-verify']).toBe(true);
+  });
+
+  it('answers usage errors with exit code 2 and RMT_CLIENT_USAGE, as JSON with --json', async () => {
+    const plain = await runRemoteler(['login', '--user', 'alice'], env);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toMatch(/^RMT_CLIENT_USAGE: login needs --proxy/);
+    const json = await runRemoteler(['kube', 'frobnicate', '--json'], env);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'RMT_CLIENT_USAGE', status: 400 } });
+  });
+
   it('refuses a wrong password with the Auth code', async () => {
     const result = await runRemoteler(loginArgs(), env, 'wrong');
     expect(result.code).toBe(3);

@@ -108,7 +108,12 @@ export async function login(context: ClientContext, options: LoginOptions): Prom
   const proxy = normaliseProxy(options.proxy);
   if (options.trust.insecure)
     context.warn('WARNING: --insecure: the proxy certificate is NOT verified (demos only).');
-  const anonymous = new ProxyClient({ proxy, trust: options.trust });
+  let trust = options.trust;
+  if (trust.caPin !== undefined && trust.caPem === undefined) {
+    // Keep the pinned CA itself: later calls and the kubeconfig verify against it.
+    trust = { caPin: trust.caPin, caPem: await new ProxyClient({ proxy, trust }).resolvePin() };
+  }
+  const anonymous = new ProxyClient({ proxy, trust });
   const ping = await anonymous.call<PingAnswer>('GET', '/v1/ping');
   const keys = await generateClientKeyPair();
   const byPassword = options.user !== undefined && options.password !== undefined;
@@ -126,7 +131,7 @@ export async function login(context: ClientContext, options: LoginOptions): Prom
   await context.store.saveKeyPair(proxy, keys.privateKeyPem, issued.certificatePem);
   const authenticated = new ProxyClient({
     proxy,
-    trust: options.trust,
+    trust,
     certificatePem: issued.certificatePem,
     keyPem: keys.privateKeyPem,
   });
@@ -146,7 +151,7 @@ export async function login(context: ClientContext, options: LoginOptions): Prom
     roles: issued.roles,
     notAfter: issued.notAfter,
     kubeAddress: ping.proxyKubeAddress ?? proxy,
-    trust: options.trust,
+    trust,
     clusters: clusters.map(({ name, labels, kubernetesUsers, kubernetesGroups }) => ({
       name,
       labels,
