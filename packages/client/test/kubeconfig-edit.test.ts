@@ -148,6 +148,21 @@ describe('kubeconfig entries', () => {
     expect(removeKubeconfigEntries(login.source, login.state, PROXY)).toBeUndefined();
   });
 
+  it('follows indented lists and files without a final newline, and still restores them exactly', () => {
+    const indented =
+      'apiVersion: v1\nclusters:\n  - name: a\n    cluster:\n      server: https://a\ncontexts:\n  - name: a\n    context: {cluster: a, user: a}\ncurrent-context: a\nusers:\n  - name: a\n    user: {}';
+    const login = addKubeconfigEntries(indented, [entry('dev')], {
+      proxy: PROXY,
+      path: '/k',
+      select: `${PROXY}-dev`,
+    });
+    expect(login.source).toContain(`\n  - name: ${PROXY}-dev\n    cluster:\n`);
+    expect(contextNames(login.source)).toEqual(['a', `${PROXY}-dev`]);
+    const after = removeKubeconfigEntries(login.source, login.state, PROXY);
+    // Only the final newline Remoteler had to add to append after the last line remains.
+    expect(after).toBe(`${indented}\n`);
+  });
+
   it('refuses a kubeconfig that is not a YAML mapping, changing nothing', () => {
     expect(() => addKubeconfigEntries('- a\n- b\n', [entry('dev')], { proxy: PROXY, path: '/k' })).toThrow(
       expect.objectContaining({ code: 'RMT_CLIENT_KUBECONFIG_INVALID' }),
