@@ -12,6 +12,7 @@ import {
   kubectlPath,
   runKubectl,
   startKubectl,
+  startPtyKubectl,
   type WrittenKubeconfig,
   writeKubeconfig,
 } from '@remoteler/testkit';
@@ -26,7 +27,6 @@ import {
 } from '../src/index.js';
 import { type AwaitableAuditSink, awaitableAuditSink } from './support/awaitable-audit-sink.js';
 import { EVERYTHING, role, roleAccess } from './support/roles.js';
-import { startPtyKubectl } from './support/session-pty.js';
 import { createTestPki, type TestPki } from './support/test-pki.js';
 
 // Interactive sessions end to end: real kubectl -> Proxy (session audit, recording, cuts) -> the

@@ -15,6 +15,7 @@ export {
   runKubectl,
   startKubectl,
 } from './helpers/kubectl.js';
+export { type PtyKubectl, startPtyKubectl } from './helpers/pty-kubectl.js';
 export type { KubeStatus, StatusCause } from './http/status.js';
 export {
   type CertificateAndKey,

@@ -7,11 +7,11 @@ import {
   kubectlPath,
   runKubectl,
   startKubectl,
+  startPtyKubectl,
   type WrittenKubeconfig,
 } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawUpgrade } from '../support/https.js';
-import { startPtyKubectl } from './support/pty-kubectl.js';
 
 // Real kubectl against the KubeApiSimulator, whose HTTP layer authenticates, authorizes and finds the
 // pod, then hands the upgrade to the streams module (cp and forwarding: kubectl-cp-and-forward.test.ts).
