@@ -792,14 +792,15 @@ export class AuthService {
 
   /**
    * Makes a key pair here and a host certificate for it: for the Auth server's own TLS listener
-   * (the private key never leaves this process).
+   * (the private key never leaves this process). `caCertificatePem` is the host CA generation that
+   * signed it, to be sent after the leaf. Default TTL: the service's host certificate TTL (24 h).
    */
   async createServerCredentials(request: {
     readonly hostId: string;
     readonly dnsNames?: readonly string[];
     readonly ipAddresses?: readonly string[];
     readonly ttlMs?: number;
-  }): Promise<{ keyPem: string; certificatePem: string; notAfter: string }> {
+  }): Promise<{ keyPem: string; certificatePem: string; caCertificatePem: string; notAfter: string }> {
     const { generateKeyPairSync } = await import('node:crypto');
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const issued = await this.#options.hostCa.issueHostCertificate({
@@ -810,9 +811,18 @@ export class AuthService {
       ttlMs: request.ttlMs ?? this.#hostTtlMs,
       now: new Date(this.#clock()),
     });
+    // The issuing generation's certificate, so the server can send leaf + CA: a client that pins
+    // the host CA fingerprint (announced by ping) finds that CA in the chain it received.
+    const issuer = this.#options.hostCa.trustedCas().find((ca) => ca.id === issued.caId);
+    if (!issuer)
+      throw new RemotelerError(
+        'RMT_INTERNAL',
+        'the host CA that issued the server certificate is not trusted',
+      );
     return {
       keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
       certificatePem: issued.certificatePem,
+      caCertificatePem: issuer.certificatePem,
       notAfter: isoTime(issued.notAfter),
     };
   }

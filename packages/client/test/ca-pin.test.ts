@@ -11,7 +11,7 @@ let stack: AuthStack;
 let dir: string;
 
 beforeAll(async () => {
-  stack = await startAuthStack({ proxyKubeAddress: '127.0.0.1:3026', sendChain: true });
+  stack = await startAuthStack({ proxyKubeAddress: '127.0.0.1:3026' });
   dir = await mkdtemp(join(tmpdir(), 'rmt-client-pin-'));
 });
 afterAll(async () => {

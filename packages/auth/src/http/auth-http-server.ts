@@ -28,8 +28,9 @@ import {
 export interface AuthHttpServerOptions {
   readonly service: AuthService;
   /**
-   * The server's TLS key and certificate (PEM). Default: a P-256 key made in this process and a
-   * host certificate (role `auth`) from the service's host CA for `dnsNames`/`ipAddresses`.
+   * The server's TLS key and certificate chain (PEM, leaf first). Default: a P-256 key made in this
+   * process and a host certificate (role `auth`) from the service's host CA for
+   * `dnsNames`/`ipAddresses`, served with that host CA after it so clients can pin the CA.
    */
   readonly tls?: { readonly key: string; readonly cert: string };
   /** Host id of the generated server certificate. Default `auth`. */
@@ -104,6 +105,7 @@ export class AuthHttpServer {
   readonly #maxBodyBytes: number;
   readonly #onInternalError: ((error: unknown) => void) | undefined;
   readonly #routes: readonly Route[];
+  readonly #tls: { readonly key: string; readonly cert: string };
   #closing: Promise<void> | undefined;
 
   private constructor(options: AuthHttpServerOptions, tls: { readonly key: string; readonly cert: string }) {
@@ -111,6 +113,7 @@ export class AuthHttpServer {
     this.#maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
     this.#onInternalError = options.onInternalError;
     this.#routes = this.#buildRoutes();
+    this.#tls = tls;
     this.#server = createServer(
       {
         key: tls.key,
@@ -138,7 +141,9 @@ export class AuthHttpServer {
         dnsNames: options.dnsNames ?? ['localhost'],
         ipAddresses: options.ipAddresses ?? ['127.0.0.1', '::1'],
       });
-      tls = { key: made.keyPem, cert: made.certificatePem };
+      // Leaf + issuing CA, explicitly: OpenSSL may build the chain from the client-verification
+      // store on its own, but a pinning client (`--ca-pin`) must not depend on that.
+      tls = { key: made.keyPem, cert: `${made.certificatePem.trim()}\n${made.caCertificatePem.trim()}\n` };
     }
     const server = new AuthHttpServer(options, tls);
     await new Promise<void>((resolve, reject) => {
@@ -167,7 +172,8 @@ export class AuthHttpServer {
    * handshakes accept certificates of every currently trusted generation.
    */
   reloadTrust(): void {
-    this.#server.setSecureContext({ ...this.#trustOptions() } as never);
+    // setSecureContext replaces the whole context: without key and cert, every handshake would fail.
+    this.#server.setSecureContext({ key: this.#tls.key, cert: this.#tls.cert, ...this.#trustOptions() });
   }
 
   /** Stops listening and ends open connections; idempotent. */
