@@ -268,7 +268,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
         if (res && !res.headersSent) exchange.status = known.status;
         else if (!res) exchange.status = known.status;
         if (res) sendStatus(res, known);
-        else sendStatusOnSocket(socket, known);
+        else sendStatusOnSocket(socket, known, exchange.refusalHeaders);
       }
     } finally {
       audit(exchange);

@@ -17,8 +17,11 @@ function tooLarge(limit: number): RemotelerError {
 }
 
 function retryAfter(exchange: ProxyExchange, seconds: number): void {
-  // Only a plain response can carry it; sendStatus keeps headers set before it writes the head.
-  if (exchange.res && !exchange.res.headersSent) exchange.res.setHeader('retry-after', String(seconds));
+  // sendStatus keeps headers set on `res` before it writes the head; a refused upgrade has no `res`,
+  // so its header travels on the exchange to sendStatusOnSocket.
+  if (exchange.res) {
+    if (!exchange.res.headersSent) exchange.res.setHeader('retry-after', String(seconds));
+  } else exchange.refusalHeaders = { ...exchange.refusalHeaders, 'Retry-After': String(seconds) };
 }
 
 /**

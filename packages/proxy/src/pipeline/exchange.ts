@@ -43,6 +43,11 @@ export interface ProxyExchange {
   error?: RemotelerError;
   /** The request body to forward instead of `req` (the body cap's counting stream); `req` when absent. */
   requestBody?: Readable;
+  /**
+   * Headers for the refusal of an `upgrade` exchange (e.g. `Retry-After`), which has no response
+   * object to set them on; a `request` exchange sets them on `res` instead.
+   */
+  refusalHeaders?: Record<string, string>;
   /** Session audit/recording observer handed to the upgrade relay (`upgrade` only). */
   relayObserver?: RelayObserver;
 }

@@ -1,4 +1,4 @@
-import { type ServerResponse, STATUS_CODES } from 'node:http';
+import { type ServerResponse, STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RemotelerError } from '@remoteler/core';
 
@@ -70,23 +70,46 @@ export function sendStatus(res: ServerResponse, error: unknown): void {
   res.end(body);
 }
 
+/** Whether `name: value` can go into a response head as is (a CR/LF would split the response). */
+function isValidHeader(name: string, value: string): boolean {
+  try {
+    validateHeaderName(name);
+    // Rejects CR, LF and other control characters in the value.
+    validateHeaderValue(name, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Answers an HTTP upgrade request (exec, attach, port-forward) that will not be upgraded: a plain
  * HTTP/1.1 response with the Status body, then the connection is closed. kubectl reads a non-101
  * Status body as the error (k8s-protocols §5.1, §6.1), and falls back from WebSocket to SPDY on it.
+ * `headers` (default none) go into the response head too, e.g. `Retry-After` on a 429
+ * (RFC 9110 §10.2.3); one whose name or value is not valid HTTP is left out rather than sent.
  */
-export function sendStatusOnSocket(socket: Duplex, error: unknown): void {
+export function sendStatusOnSocket(
+  socket: Duplex,
+  error: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   const status = kubeStatusFor(error);
   const body = JSON.stringify(status);
   if (socket.destroyed || !socket.writable) {
     socket.destroy();
     return;
   }
+  const extra = Object.entries(headers)
+    .filter(([name, value]) => isValidHeader(name, value))
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.end(
     `HTTP/1.1 ${status.code} ${STATUS_CODES[status.code] ?? status.reason}\r\n` +
       'Content-Type: application/json\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Cache-Control: no-store\r\n' +
+      extra +
       'Connection: close\r\n\r\n' +
       body,
   );
