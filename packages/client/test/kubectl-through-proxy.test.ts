@@ -22,23 +22,8 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rmt-client-proxy-'));
   sim = await KubeApiSimulator.start({ seed: true, tokens: { [PROXY_TOKEN]: { name: 'remoteler-proxy' } } });
-  sim.createObject({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRole',
-    metadata: { name: 'remoteler-impersonator' },
-    rules: [{ apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] }],
-  });
-  for (const [name, roleRef, subject] of [
-    ['remoteler-proxy-impersonates', 'remoteler-impersonator', { kind: 'User', name: 'remoteler-proxy' }],
-    ['developers-edit', 'edit', { kind: 'Group', name: 'developers' }],
-  ] as const)
-    sim.createObject({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleRef },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', ...subject }],
-    });
+  sim.allowImpersonation('remoteler-proxy');
+  sim.bindClusterRole('developers-edit', 'edit', { kind: 'Group', name: 'developers' });
   stack = await startAuthStack({
     startProxy: async ({ userCa, hostCa, decoder, roles }) => {
       const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });

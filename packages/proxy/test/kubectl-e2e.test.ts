@@ -32,24 +32,9 @@ beforeAll(async () => {
   pki = await createTestPki();
   sim = await KubeApiSimulator.start({ seed: true, tokens: { [PROXY_TOKEN]: { name: 'remoteler-proxy' } } });
   // The Proxy may impersonate; alice's group `developers` may edit. Nothing else.
-  sim.createObject({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRole',
-    metadata: { name: 'remoteler-impersonator' },
-    rules: [{ apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] }],
-  });
-  for (const [name, roleRef, subject] of [
-    ['remoteler-proxy-impersonates', 'remoteler-impersonator', { kind: 'User', name: 'remoteler-proxy' }],
-    ['developers-edit', 'edit', { kind: 'Group', name: 'developers' }],
-    ['sim-viewers-view', 'view', { kind: 'Group', name: 'sim-viewers' }],
-  ] as const)
-    sim.createObject({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleRef },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', ...subject }],
-    });
+  sim.allowImpersonation('remoteler-proxy');
+  sim.bindClusterRole('developers-edit', 'edit', { kind: 'Group', name: 'developers' });
+  sim.bindClusterRole('sim-viewers-view', 'view', { kind: 'Group', name: 'sim-viewers' });
   proxy = createProxy({
     tls: { cert: pki.server.cert, key: pki.server.key, userCaBundle: pki.userCa.trustBundlePem() },
     identityDecoder: pki.decoder,

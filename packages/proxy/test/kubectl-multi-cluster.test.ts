@@ -16,23 +16,8 @@ let proxy: RemotelerProxy;
 let kubeconfig: string;
 
 function allowProxyToImpersonate(sim: KubeApiSimulator): void {
-  sim.createObject({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRole',
-    metadata: { name: 'remoteler-impersonator' },
-    rules: [{ apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] }],
-  });
-  for (const [name, roleRef, subject] of [
-    ['proxy-impersonates', 'remoteler-impersonator', { kind: 'User', name: 'remoteler-proxy' }],
-    ['developers-edit', 'edit', { kind: 'Group', name: 'developers' }],
-  ] as const)
-    sim.createObject({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleRef },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', ...subject }],
-    });
+  sim.allowImpersonation('remoteler-proxy');
+  sim.bindClusterRole('developers-edit', 'edit', { kind: 'Group', name: 'developers' });
 }
 
 beforeAll(async () => {

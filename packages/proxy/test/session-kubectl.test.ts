@@ -77,23 +77,8 @@ async function kubeconfigFor(name: string, options: { ttlMs?: number } = {}): Pr
 beforeAll(async () => {
   pki = await createTestPki();
   sim = await KubeApiSimulator.start({ seed: true, tokens: { [PROXY_TOKEN]: { name: 'remoteler-proxy' } } });
-  sim.createObject({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRole',
-    metadata: { name: 'remoteler-impersonator' },
-    rules: [{ apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] }],
-  });
-  for (const [name, roleRef, subject] of [
-    ['remoteler-proxy-impersonates', 'remoteler-impersonator', { kind: 'User', name: 'remoteler-proxy' }],
-    ['developers-edit', 'edit', { kind: 'Group', name: 'developers' }],
-  ] as const)
-    sim.createObject({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleRef },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', ...subject }],
-    });
+  sim.allowImpersonation('remoteler-proxy');
+  sim.bindClusterRole('developers-edit', 'edit', { kind: 'Group', name: 'developers' });
   audit = awaitableAuditSink();
   recordings = new MemoryRecordingStore();
   proxy = createProxy({

@@ -156,23 +156,8 @@ beforeAll(async () => {
   // The Kubernetes side: the testkit API server, where the Proxy may impersonate and the group
   // `developers` may view; the Proxy authorizes with the same role store as Auth.
   sim = await KubeApiSimulator.start({ seed: true, tokens: { [PROXY_TOKEN]: { name: 'remoteler-proxy' } } });
-  sim.createObject({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'ClusterRole',
-    metadata: { name: 'remoteler-impersonator' },
-    rules: [{ apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] }],
-  });
-  for (const [name, roleRef, subject] of [
-    ['remoteler-proxy-impersonates', 'remoteler-impersonator', { kind: 'User', name: 'remoteler-proxy' }],
-    ['developers-view', 'view', { kind: 'Group', name: 'developers' }],
-  ] as const)
-    sim.createObject({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleRef },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', ...subject }],
-    });
+  sim.allowImpersonation('remoteler-proxy');
+  sim.bindClusterRole('developers-view', 'view', { kind: 'Group', name: 'developers' });
   const access = await createAccessCheckerProvider({ roleStore: roles });
   closeAccess = () => access.close();
   const proxyTls = await world.ca.issue({ commonName: '127.0.0.1', usage: 'server' });

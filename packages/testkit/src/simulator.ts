@@ -312,6 +312,40 @@ export class KubeApiSimulator {
     return this.context.registry.create(t, object.metadata?.namespace ?? 'default', structuredClone(object));
   }
 
+  /**
+   * Binds a ClusterRole to a user or group cluster-wide, as `kubectl create clusterrolebinding NAME
+   * --clusterrole ROLE --user|--group SUBJECT` would.
+   */
+  bindClusterRole(
+    name: string,
+    clusterRole: string,
+    subject: { readonly kind: 'User' | 'Group'; readonly name: string },
+  ): KubeObject {
+    return this.createObject({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', ...subject }],
+    });
+  }
+
+  /**
+   * Lets `user` impersonate users and groups and nothing else: the permission a Remoteler Proxy's
+   * own identity is given in a cluster (the ClusterRole `remoteler-impersonator`, bound as
+   * `<user>-impersonates`).
+   */
+  allowImpersonation(user: string): void {
+    if (!this.getObject('rbac.authorization.k8s.io/v1', 'ClusterRole', 'remoteler-impersonator'))
+      this.createObject({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: 'remoteler-impersonator' },
+        rules: [{ apiGroups: [''], resources: ['users', 'groups'], verbs: ['impersonate'] }],
+      });
+    this.bindClusterRole(`${user}-impersonates`, 'remoteler-impersonator', { kind: 'User', name: user });
+  }
+
   /** Replaces an object (no resourceVersion check unless the object carries one). */
   replaceObject(object: KubeObject): KubeObject {
     this.ensureOpen();
