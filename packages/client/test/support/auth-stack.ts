@@ -63,8 +63,6 @@ export async function startAuthStack(
     proxyKubeAddress?: string;
     /** Starts a Proxy from the CAs before Auth starts; returns its `HOST:PORT` (ping announces it). */
     startProxy?: (parts: StackParts) => Promise<string>;
-    /** Serve the host CA after the leaf (so a CA pin can match). */
-    sendChain?: boolean;
   } = {},
 ): Promise<AuthStack> {
   const keyStore = new MemoryCaKeyStore();
@@ -116,12 +114,7 @@ export async function startAuthStack(
     audit: new MemoryAuditSink(),
     ...(proxyKubeAddress === undefined ? {} : { proxyKubeAddress }),
   });
-  let tls: { key: string; cert: string } | undefined;
-  if (options.sendChain) {
-    const made = await service.createServerCredentials({ hostId: 'auth', ipAddresses: ['127.0.0.1'] });
-    tls = { key: made.keyPem, cert: `${made.certificatePem.trim()}\n${hostCa.trustBundlePem()}` };
-  }
-  const server = await AuthHttpServer.start({ service, host: '127.0.0.1', port: 0, ...(tls ? { tls } : {}) });
+  const server = await AuthHttpServer.start({ service, host: '127.0.0.1', port: 0 });
   return {
     server,
     address: `127.0.0.1:${server.port}`,
