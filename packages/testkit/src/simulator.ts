@@ -489,12 +489,16 @@ export class KubeApiSimulator {
     };
   }
 
-  private async onRequest(req: AnyRequest, res: AnyResponse): Promise<void> {
-    const url = this.parseUrl(req);
-    const identity = this.identify(req, url);
-    const base = this.baseRecord(req, url, false);
+  /** Records the exchange once, with the first status reported (answers can end in several ways). */
+  private statusRecorder(
+    req: AnyRequest,
+    url: URL,
+    identity: ReturnType<KubeApiSimulator['identify']>,
+    upgrade: boolean,
+  ): (status: number, verb?: string) => void {
+    const base = this.baseRecord(req, url, upgrade);
     let recorded = false;
-    const recordStatus = (status: number, verb?: string) => {
+    return (status, verb) => {
       if (recorded) return;
       recorded = true;
       this.record({
@@ -506,6 +510,12 @@ export class KubeApiSimulator {
         ...(verb ? { verb } : {}),
       });
     };
+  }
+
+  private async onRequest(req: AnyRequest, res: AnyResponse): Promise<void> {
+    const url = this.parseUrl(req);
+    const identity = this.identify(req, url);
+    const recordStatus = this.statusRecorder(req, url, identity, false);
     res.on('close', () => recordStatus(res.statusCode));
     if (!identity.ok) {
       recordStatus(identity.status);
@@ -531,20 +541,7 @@ export class KubeApiSimulator {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): undefined {
     const url = this.parseUrl(req);
     const identity = this.identify(req, url);
-    const base = this.baseRecord(req, url, true);
-    let recorded = false;
-    const recordStatus = (status: number, verb?: string) => {
-      if (recorded) return;
-      recorded = true;
-      this.record({
-        ...base,
-        user: identity.ok ? identity.user : undefined,
-        authenticatedUser: identity.authenticated,
-        impersonation: identity.impersonation,
-        status,
-        ...(verb ? { verb } : {}),
-      });
-    };
+    const recordStatus = this.statusRecorder(req, url, identity, true);
     socket.on('error', () => socket.destroy());
     const untrack = this.track(() => socket.destroy());
     socket.once('close', untrack);
