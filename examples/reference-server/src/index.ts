@@ -1,0 +1,2 @@
+// The reference server's composition, exported for tests and for hosts that want the same wiring.
+export {};
