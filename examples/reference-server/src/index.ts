@@ -1,2 +1,19 @@
 // The reference server's composition, exported for tests and for hosts that want the same wiring.
-export {};
+export { type ConfigProblem, describeGot, formatConfigProblems } from './config/config-problems.js';
+export { CONFIG_SCHEMA_ID, configJsonSchema, configJsonSchemaText } from './config/json-schema.js';
+export {
+  type LoadedConfig,
+  loadServerConfig,
+  parseServerConfig,
+  parseServerConfigYaml,
+} from './config/load-config.js';
+export {
+  type ClusterConfig,
+  durationSchema,
+  listenAddressSchema,
+  type SecretRef,
+  type ServerConfig,
+  type ServerConfigInput,
+  secretRefSchema,
+  serverConfigSchema,
+} from './config/schema.js';
