@@ -1,5 +1,4 @@
 import { AUDIT_ERRORS } from './audit.js';
-import { AUDIT_STORAGE_ERRORS } from './audit-storage.js';
 import { AUTH_ERRORS } from './auth.js';
 import { CA_ERRORS } from './ca.js';
 import { CLIENT_ERRORS } from './client.js';
@@ -8,7 +7,6 @@ import { CORE_ERRORS } from './core.js';
 import type { ErrorDefinition } from './define.js';
 import { DI_ERRORS } from './di.js';
 import { OIDC_ERRORS } from './oidc.js';
-import { OPS_ERRORS } from './ops.js';
 import { POLICY_ERRORS } from './policy.js';
 import { PROXY_ERRORS } from './proxy.js';
 import { RECORDING_ERRORS } from './recording.js';
@@ -35,7 +33,6 @@ export const ERROR_CATALOG = Object.freeze({
   ...DI_ERRORS,
   ...CONNECTOR_ERRORS,
   ...AUDIT_ERRORS,
-  ...AUDIT_STORAGE_ERRORS,
   ...TESTKIT_ERRORS,
   ...ROLE_ERRORS,
   ...POLICY_ERRORS,
@@ -45,7 +42,6 @@ export const ERROR_CATALOG = Object.freeze({
   ...OIDC_ERRORS,
   ...CLIENT_ERRORS,
   ...SERVER_ERRORS,
-  ...OPS_ERRORS,
 });
 
 /** A stable error code such as `RMT_CA_CSR_SIGNATURE_INVALID`. */
