@@ -1,5 +1,6 @@
 export { type KubeObject, RESOURCE_TYPES, type ResourceType } from './api/resource-types.js';
 export type { ImpersonationHeaders } from './auth/impersonation.js';
+export type { IssuedServiceAccountToken } from './auth/service-account-tokens.js';
 export type { TokenUser, UserInfo } from './auth/user-info.js';
 export { runSimulatorCli, type SimulatorCliIo } from './cli/run-simulator-cli.js';
 export {

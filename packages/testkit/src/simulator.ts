@@ -14,6 +14,7 @@ import {
 import { authenticate } from './auth/authenticate.js';
 import { type ImpersonationHeaders, impersonate, readImpersonationHeaders } from './auth/impersonation.js';
 import { authorize, type RbacSource, type RequestAttributes } from './auth/rbac.js';
+import { type IssuedServiceAccountToken, ServiceAccountTokens } from './auth/service-account-tokens.js';
 import type { TokenUser, UserInfo } from './auth/user-info.js';
 import {
   type WriteKubeconfigOptions,
@@ -78,6 +79,8 @@ export interface SimulatorContext {
   readonly maxBodyBytes: number;
   authorize(attrs: RequestAttributes): boolean;
   rbac: RbacSource;
+  /** Issues TokenRequest tokens into the simulator's token table. */
+  readonly serviceAccountTokens: ServiceAccountTokens;
   /** Registers something to end at close(); returns the unregister function. */
   track(end: () => void): () => void;
 }
@@ -181,6 +184,7 @@ export class KubeApiSimulator {
       maxBodyBytes: options.maxBodyBytes ?? 3 * 1024 * 1024,
       authorize: (attrs: RequestAttributes) => authorize(rbac, attrs).allowed,
       rbac,
+      serviceAccountTokens: new ServiceAccountTokens(tokens),
       track: (end: () => void) => sim!.track(end),
     };
     const server = await startDualProtocolServer({
@@ -227,6 +231,35 @@ export class KubeApiSimulator {
   /** Accepts `token` as a bearer token for `user` from now on. */
   addToken(token: string, user: TokenUser): void {
     this.tokens.set(token, user);
+  }
+
+  /**
+   * Issues a bound token for an existing ServiceAccount, as the TokenRequest API does for the
+   * kubelet's projected `serviceAccountToken` volumes: it authenticates as
+   * `system:serviceaccount:<namespace>:<name>` (groups `system:serviceaccounts`,
+   * `system:serviceaccounts:<namespace>`) until it expires.
+   *
+   * @param expirationSeconds lifetime in seconds; default 3600, at least 600.
+   * @throws RemotelerError `RMT_TESTKIT_OPTIONS_INVALID` when the ServiceAccount does not exist or the lifetime is below 600 s.
+   */
+  createServiceAccountToken(
+    namespace: string,
+    name: string,
+    expirationSeconds = 3600,
+  ): IssuedServiceAccountToken {
+    this.ensureOpen();
+    const account = this.getObject('v1', 'ServiceAccount', name, namespace);
+    if (!account)
+      throw new RemotelerError(
+        'RMT_TESTKIT_OPTIONS_INVALID',
+        `serviceaccount ${namespace}/${name} does not exist; create it (or apply its manifest) first`,
+      );
+    if (!Number.isInteger(expirationSeconds) || expirationSeconds < 600)
+      throw new RemotelerError(
+        'RMT_TESTKIT_OPTIONS_INVALID',
+        `expirationSeconds must be an integer of at least 600 (the TokenRequest minimum), got ${expirationSeconds}`,
+      );
+    return this.context.serviceAccountTokens.issue(namespace, name, account.metadata?.uid, expirationSeconds);
   }
 
   /** Issues a client certificate (CN = user, one O per group) signed by the simulator's CA. */
@@ -445,6 +478,7 @@ export class KubeApiSimulator {
         authenticated: UserInfo | undefined;
         impersonation: ImpersonationHeaders | undefined;
       } {
+    this.context.serviceAccountTokens.expire();
     const authenticated = authenticate({ headers: req.headers, socket: req.socket }, this.tokens);
     const impersonation = readImpersonationHeaders(req.rawHeaders);
     if (!authenticated)

@@ -8,8 +8,9 @@ import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { body, dryRun, managerOf, patchType, respondObject, send } from './request-helpers.js';
 import type { RequestInfo } from './request-info.js';
 import type { KubeObject, ResourceType } from './resource-types.js';
+import { serveTokenRequest } from './token-request.js';
 
-/** Subresources: status and scale reads and writes, pods/log, and the 400 for exec/attach/portforward without an upgrade. */
+/** Subresources: status and scale reads and writes, pods/log, serviceaccounts/token, and the 400 for exec/attach/portforward without an upgrade. */
 export async function serveSubresource(
   sim: SimulatorContext,
   ctx: RequestContext,
@@ -32,6 +33,8 @@ export async function serveSubresource(
       throw statusErrors.badRequest('Upgrade request required');
     case 'log':
       return serveLogs(sim, ctx, res, ns, name);
+    case 'token':
+      return serveTokenRequest(sim, ctx, req, res, t, ns, name, info.verb);
     case 'status': {
       if (info.verb === 'get') return respondObject(res, ctx, req, t, 200, reg.get(t, ns, name), info.verb);
       const object = await body(sim, req, t);

@@ -168,6 +168,7 @@ export const PROTOBUF_KINDS: ReadonlySet<string> = new Set([
   'ClusterRole',
   'RoleBinding',
   'ClusterRoleBinding',
+  'TokenRequest',
 ]);
 
 /**
@@ -287,6 +288,24 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
             spec: { containers: each(podSpec, 2).map(container) },
           },
           strategy: spec.has(4) ? compact({ type: str(sub(spec, 4), 1) }) : undefined,
+        }),
+      };
+    }
+    case 'TokenRequest': {
+      // authentication/v1 TokenRequestSpec {1 audiences, 3 boundObjectRef {1 kind, 2 apiVersion, 3 name, 4 uid}, 4 expirationSeconds}
+      const spec = sub(message, 2);
+      const ref = spec.has(3) ? sub(spec, 3) : undefined;
+      const audiences = (spec.get(1) ?? []).map(text);
+      return {
+        kind,
+        apiVersion,
+        metadata,
+        spec: compact({
+          audiences: audiences.length ? audiences : undefined,
+          expirationSeconds: int(spec, 4),
+          boundObjectRef: ref
+            ? compact({ kind: str(ref, 1), apiVersion: str(ref, 2), name: str(ref, 3), uid: str(ref, 4) })
+            : undefined,
         }),
       };
     }
