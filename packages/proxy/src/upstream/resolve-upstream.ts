@@ -31,7 +31,11 @@ export interface ResolveUpstreamOptions {
   readonly now?: () => number;
 }
 
-const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+/**
+ * Where the kubelet mounts a pod's service-account token, `ca.crt` and `namespace` (the projected
+ * volume the ServiceAccount admission plugin adds; client-go's `rest.InClusterConfig` reads the same).
+ */
+export const SERVICE_ACCOUNT_DIRECTORY = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 function configError(message: string, field: string): RemotelerError {
   return new RemotelerError('RMT_PROXY_UPSTREAM_CONFIG_INVALID', message, { details: { field } });
@@ -115,17 +119,18 @@ export async function resolveUpstream(
           );
         server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
       }
-      const caFile = credentials.caFile ?? `${SERVICE_ACCOUNT_DIR}/ca.crt`;
+      const directory = credentials.directory ?? SERVICE_ACCOUNT_DIRECTORY;
+      const caFile = credentials.caFile ?? `${directory}/ca.crt`;
       let ca: string;
       try {
         ca = await readFile(caFile, 'utf8');
       } catch (cause) {
         throw new RemotelerError('RMT_PROXY_UPSTREAM_CONFIG_INVALID', `cannot read the CA file ${caFile}`, {
           cause,
-          details: { field: 'caFile' },
+          details: { field: 'caFile', path: caFile },
         });
       }
-      const source = new TokenFileSource(credentials.tokenFile ?? `${SERVICE_ACCOUNT_DIR}/token`, {
+      const source = new TokenFileSource(credentials.tokenFile ?? `${directory}/token`, {
         ...(credentials.tokenRefreshMs !== undefined && { refreshMs: credentials.tokenRefreshMs }),
         ...(options.now && { now: options.now }),
       });

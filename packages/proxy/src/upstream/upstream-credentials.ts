@@ -25,9 +25,14 @@ export interface ServiceAccountCredentials {
   readonly kind: 'service-account';
   /** API server URL; defaults to `https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT` read when the cluster is added. */
   readonly server?: string;
-  /** Default `/var/run/secrets/kubernetes.io/serviceaccount/token`. */
+  /**
+   * Folder holding `token` and `ca.crt`, where the pod mounts its service-account volume. Default
+   * `/var/run/secrets/kubernetes.io/serviceaccount` (the kubelet's mount path).
+   */
+  readonly directory?: string;
+  /** Default `<directory>/token`. */
   readonly tokenFile?: string;
-  /** Default `/var/run/secrets/kubernetes.io/serviceaccount/ca.crt`. */
+  /** Default `<directory>/ca.crt`. */
   readonly caFile?: string;
   /** How long a token read from the file is used before the file is read again, in ms. Default 60 000 (client-go's interval). */
   readonly tokenRefreshMs?: number;
