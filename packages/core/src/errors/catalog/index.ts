@@ -7,6 +7,7 @@ import { CORE_ERRORS } from './core.js';
 import type { ErrorDefinition } from './define.js';
 import { DI_ERRORS } from './di.js';
 import { OIDC_ERRORS } from './oidc.js';
+import { OPS_ERRORS } from './ops.js';
 import { POLICY_ERRORS } from './policy.js';
 import { PROXY_ERRORS } from './proxy.js';
 import { RECORDING_ERRORS } from './recording.js';
@@ -42,6 +43,7 @@ export const ERROR_CATALOG = Object.freeze({
   ...OIDC_ERRORS,
   ...CLIENT_ERRORS,
   ...SERVER_ERRORS,
+  ...OPS_ERRORS,
 });
 
 /** A stable error code such as `RMT_CA_CSR_SIGNATURE_INVALID`. */
