@@ -13,7 +13,13 @@ export {
   type SsoStartRequest,
 } from './auth-service.js';
 export { ADMIN_KINDS, type AdminKind } from './http/admin-resources.js';
-export { AuthHttpServer, type AuthHttpServerOptions, CLIENT_IP_HEADER } from './http/auth-http-server.js';
+export { AuthHttpServer, type AuthHttpServerOptions } from './http/auth-http-server.js';
+export {
+  AuthWebApi,
+  type AuthWebApiOptions,
+  CLIENT_CERTIFICATE_HEADER,
+  CLIENT_IP_HEADER,
+} from './http/auth-web-api.js';
 export { checkLoopbackRedirect } from './loopback-redirect.js';
 export type { AuthServiceOptions, ConnectorRegistration } from './options.js';
 export { s256Challenge } from './pkce.js';

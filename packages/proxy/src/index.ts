@@ -104,3 +104,10 @@ export type {
   UpstreamCredentials,
 } from './upstream/upstream-credentials.js';
 export { type ClusterDispatchers, UpstreamPool, type UpstreamPoolOptions } from './upstream/upstream-pool.js';
+export {
+  type AuthForwarder,
+  type AuthForwarderOptions,
+  type AuthForwarderTls,
+  createAuthForwarder,
+} from './web/auth-forwarder.js';
+export { isWebApiPath } from './web/web-api-path.js';

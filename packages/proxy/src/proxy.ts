@@ -25,6 +25,7 @@ import type { SessionInfo } from './sessions/session-info.js';
 import { sendStatus, sendStatusOnSocket } from './status/kube-status.js';
 import { checkImpersonation, type ImpersonationCheckResult } from './upstream/impersonation-check.js';
 import { UpstreamPool, type UpstreamPoolOptions } from './upstream/upstream-pool.js';
+import { isWebApiPath } from './web/web-api-path.js';
 
 /** Options for {@link createProxy}. Validated once; the proxy never reads them again. */
 export interface ProxyOptions {
@@ -64,6 +65,15 @@ export interface ProxyOptions {
   readonly onSessionEvent?: (session: Readonly<SessionInfo>, event: SessionEvent) => void;
   /** Clock; default the system clock. For tests of certificate expiry. */
   readonly now?: () => Date;
+  /**
+   * Serves the web API on the same port: requests whose target is `/v1` or starts with `/v1/` or
+   * `/v1?` go here *instead of* the Kubernetes pipeline (they do not pass its 401 gate: login and
+   * ping must work without a certificate; the handler decides per endpoint). Typically
+   * `AuthWebApi.handle` from `@remoteler/auth` in the same process, or {@link createAuthForwarder}'s
+   * `handle` for a remote Auth service. Upgrades on those paths are refused. Default: none (every
+   * path is Kubernetes).
+   */
+  readonly webApi?: (request: IncomingMessage, response: ServerResponse) => void;
 }
 
 /** A running (or ready to run) Proxy Service. */
@@ -275,10 +285,29 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     }
   };
 
+  const webApi = options.webApi;
   listener.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (webApi && isWebApiPath(req.url)) {
+      try {
+        webApi(req, res);
+      } catch (error) {
+        onError(error);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ code: 'RMT_INTERNAL', message: 'the web API failed unexpectedly' }));
+      }
+      return;
+    }
     void handle('request', req, res, req.socket, undefined);
   });
   listener.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (webApi && isWebApiPath(req.url)) {
+      socket.on('error', () => socket.destroy());
+      sendStatusOnSocket(
+        socket,
+        new RemotelerError('RMT_PROXY_WEB_API_UPGRADE', 'the web API does not accept connection upgrades'),
+      );
+      return;
+    }
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
     // An upgraded socket has no HTTP machinery left to report its errors; they end the session.

@@ -13,6 +13,9 @@ import {
 import { TestIdpConnector } from './test-idp.js';
 
 export const PASSWORD = 'correct horse battery staple';
+/** A local user (password {@link PASSWORD}) holding only the admin role: the admin API's caller. */
+export const ADMIN_USER = 'root';
+export const ADMIN_ROLE = 'admin';
 /** scrypt at a test cost: the machine is shared, and the cost is not what these tests are about. */
 const TEST_SCRYPT_COST = { logN: 10, r: 8, p: 1 };
 
@@ -34,6 +37,7 @@ function role(name: string, env: string[], ttl = '8h'): Role {
 }
 
 export interface AuthStack {
+  readonly service: AuthService;
   readonly server: AuthHttpServer;
   /** `127.0.0.1:PORT` of the Auth HTTPS API (standing in for the Proxy's web port). */
   readonly address: string;
@@ -55,7 +59,8 @@ export interface StackParts {
 
 /**
  * A real Auth service and HTTPS API on 127.0.0.1 (memory stores, real X.509 CAs): user alice
- * (password {@link PASSWORD}, role developer: clusters labelled env=dev or env=staging), clusters
+ * (password {@link PASSWORD}, role developer: clusters labelled env=dev or env=staging), user root
+ * (same password, role admin: the admin API, no cluster), clusters
  * dev-1 (dev), staging-1 (staging) and prod-1 (prod).
  */
 export async function startAuthStack(
@@ -72,6 +77,13 @@ export async function startAuthStack(
   const roles = new MemoryRoleStore();
   const developer = role('developer', ['dev', 'staging']);
   await roles.create(developer);
+  // `admin` is the Auth service's default admin role; it needs no Kubernetes access of its own.
+  await roles.create({
+    kind: 'role',
+    version: 'v1',
+    metadata: { name: ADMIN_ROLE },
+    spec: { options: {}, allow: {}, deny: {} },
+  } as Role);
   const clusters = createMemoryClusterStore();
   for (const [name, env] of [
     ['dev-1', 'dev'],
@@ -87,7 +99,10 @@ export async function startAuthStack(
   }
   const passwordHash = await hashPassword(PASSWORD, { cost: TEST_SCRYPT_COST });
   const local = new LocalUserConnector({
-    users: [{ username: 'alice', passwordHash, roles: ['developer'] }],
+    users: [
+      { username: 'alice', passwordHash, roles: ['developer'] },
+      { username: ADMIN_USER, passwordHash, roles: [ADMIN_ROLE] },
+    ],
     hashCost: TEST_SCRYPT_COST,
   });
   const idp = new TestIdpConnector();
@@ -116,6 +131,7 @@ export async function startAuthStack(
   });
   const server = await AuthHttpServer.start({ service, host: '127.0.0.1', port: 0 });
   return {
+    service,
     server,
     address: `127.0.0.1:${server.port}`,
     hostCaPem: hostCa.trustBundlePem(),

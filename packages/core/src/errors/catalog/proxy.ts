@@ -156,4 +156,17 @@ export const PROXY_ERRORS = defineErrors({
       'The recording store failed while recording a session’s output (reported to onError; the recording is aborted, the session goes on).',
     hint: 'Check the recording store; the cause holds its own RMT_RECORDING_ code.',
   },
+  RMT_PROXY_AUTH_UNAVAILABLE: {
+    category: 'unavailable',
+    status: 502,
+    summary:
+      'The Proxy could not reach the Auth service it fronts on its web port (connection refused, TLS failure or timeout).',
+    hint: 'Check that the Auth service runs and that the Proxy’s auth_server address and host certificate are right; then retry.',
+  },
+  RMT_PROXY_WEB_API_UPGRADE: {
+    category: 'input',
+    status: 400,
+    summary: 'A connection upgrade was asked for on a web API path (`/v1/…`); the web API is plain HTTPS.',
+    hint: 'Send exec, attach and port-forward requests to the Kubernetes paths (`/k8s/<cluster>/…`) the kubeconfig names.',
+  },
 });
