@@ -1,4 +1,5 @@
 import { AUDIT_ERRORS } from './audit.js';
+import { AUDIT_STORAGE_ERRORS } from './audit-storage.js';
 import { AUTH_ERRORS } from './auth.js';
 import { CA_ERRORS } from './ca.js';
 import { CLIENT_ERRORS } from './client.js';
@@ -34,6 +35,7 @@ export const ERROR_CATALOG = Object.freeze({
   ...DI_ERRORS,
   ...CONNECTOR_ERRORS,
   ...AUDIT_ERRORS,
+  ...AUDIT_STORAGE_ERRORS,
   ...TESTKIT_ERRORS,
   ...ROLE_ERRORS,
   ...POLICY_ERRORS,

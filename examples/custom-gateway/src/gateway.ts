@@ -1,0 +1,237 @@
+// reflect-metadata first: tsyringe (through @remoteler/core/di) throws at import time without it.
+import 'reflect-metadata';
+import { generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
+import { AuthHttpServer, AuthService } from '@remoteler/auth';
+import { FileCaKeyStore, X509CertificateAuthority, X509IdentityDecoder } from '@remoteler/ca';
+import {
+  createAccessCheckerProvider,
+  createMemoryClusterStore,
+  createMemoryLockStore,
+  createMemoryUserStore,
+  MemoryRoleStore,
+} from '@remoteler/core';
+import {
+  AUDIT_SINK,
+  CLUSTER_STORE,
+  createContainer,
+  IDENTITY_CONNECTORS,
+  LOCK_STORE,
+  type RemotelerContainer,
+  ROLE_STORE,
+  type Token,
+  USER_STORE,
+} from '@remoteler/core/di';
+import { createProxy, MemoryClusterRegistry } from '@remoteler/proxy';
+import { ApiKeyConnector } from './api-key-connector.js';
+import { type GatewayOptions, resolveGatewayConfig } from './gateway-config.js';
+import { JsonLinesAuditSink } from './json-lines-audit-sink.js';
+import { ProxyAuditBridge } from './proxy-audit-bridge.js';
+import {
+  ACCESS_CHECKERS,
+  API_KEY_CONNECTOR,
+  AUTH_SERVER,
+  AUTH_SERVICE,
+  CLUSTER_REGISTRY,
+  ERROR_HANDLER,
+  GATEWAY_CONFIG,
+  HOST_ACCOUNTS,
+  HOST_CA,
+  IDENTITY_DECODER,
+  PROXY,
+  PROXY_AUDIT,
+  USER_CA,
+} from './tokens.js';
+
+/** A running gateway: Auth's HTTPS API and the Proxy for kubectl, in this process. */
+export interface Gateway {
+  /** `HOST:PORT` of the Auth HTTPS API (`remoteler login --proxy` and `/v1/login/password`). */
+  readonly authAddress: string;
+  /** `HOST:PORT` of the Proxy, the server in users' kubeconfigs. */
+  readonly proxyAddress: string;
+  /** PEM of the host CA that signed both listeners' certificates: what clients trust (`--ca-file`). */
+  readonly hostCaPem: string;
+  /** The gateway's container (a child of `options.container`): resolve any token from it. */
+  readonly container: RemotelerContainer;
+  /** Stops the Proxy, then Auth, then closes connectors, stores and the audit sink it opened. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Lifetime of the Proxy's listener certificate, in ms: 24 hours. */
+const PROXY_CERTIFICATE_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Composes and starts Auth and a Proxy from the Remoteler packages with this host's own plugins:
+ * the {@link ApiKeyConnector} over the host's accounts and the {@link JsonLinesAuditSink}.
+ *
+ * Composition uses the optional DI layer of `@remoteler/core/di`: a root child container holds what
+ * both services share (configuration, plugins, stores, CAs); Auth and the Proxy each get their own
+ * child scope, so a split deployment would build only one of them from the same root.
+ */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const config = resolveGatewayConfig(options);
+  // Always a child container: tsyringe's global container is never registered into (nor reset),
+  // so two gateways in one process (or a test beside the host) never see each other.
+  const root = createContainer(options.container);
+  // Registers `token` unless the host's container already provides it (its registration wins).
+  const provide = <T>(token: Token<T>, factory: (c: RemotelerContainer) => T) => {
+    if (!root.isRegistered(token, true)) root.registerFactory(token, factory);
+  };
+  const opened: Array<{ close(): unknown }> = [];
+  let authScope: RemotelerContainer | undefined;
+  let proxyScope: RemotelerContainer | undefined;
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    // Reverse order of construction: stop taking kubectl traffic, then logins, then the plugins.
+    closing ??= (async () => {
+      await proxyScope?.dispose();
+      if (authScope?.isRegistered(AUTH_SERVER)) await authScope.resolve(AUTH_SERVER).close();
+      if (authScope?.isRegistered(AUTH_SERVICE)) authScope.resolve(AUTH_SERVICE).close();
+      await authScope?.dispose();
+      if (root.isRegistered(ACCESS_CHECKERS)) root.resolve(ACCESS_CHECKERS).close();
+      await root.dispose();
+      for (const resource of opened.reverse()) await resource.close();
+    })();
+    return closing;
+  };
+
+  try {
+    // --- Shared scope: configuration, the host's plugins, stores and CAs.
+    root.registerValue(GATEWAY_CONFIG, config).registerValue(HOST_ACCOUNTS, config.accounts);
+    if (!root.isRegistered(ERROR_HANDLER, true)) root.registerValue(ERROR_HANDLER, config.onError);
+    if (!root.isRegistered(AUDIT_SINK, true)) {
+      const sink = await JsonLinesAuditSink.open({ path: config.auditFile });
+      opened.push(sink);
+      root.registerValue(AUDIT_SINK, sink);
+    }
+    provide(API_KEY_CONNECTOR, (c) => new ApiKeyConnector({ accounts: c.resolve(HOST_ACCOUNTS) }));
+    provide(IDENTITY_CONNECTORS, (c) => [c.resolve(API_KEY_CONNECTOR)]);
+    provide(ROLE_STORE, () => new MemoryRoleStore());
+    provide(USER_STORE, () => createMemoryUserStore());
+    provide(CLUSTER_STORE, () => createMemoryClusterStore());
+    provide(LOCK_STORE, () => createMemoryLockStore());
+
+    for (const role of config.roles) await root.resolve(ROLE_STORE).upsert(role);
+    for (const cluster of config.clusters)
+      await root.resolve(CLUSTER_STORE).upsert({
+        kind: 'kube_cluster',
+        version: 'v1',
+        metadata: { name: cluster.name, labels: { ...cluster.labels } },
+        spec: {
+          upstream: {
+            type: 'kubeconfig',
+            kubeconfig: { file: cluster.kubeconfig },
+            ...(cluster.context && { context: cluster.context }),
+          },
+        },
+      });
+
+    // CA keys stay in the state folder (0700/0600): a restart keeps the CAs, so issued
+    // certificates stay valid.
+    const keyStore = new FileCaKeyStore({ directory: join(config.stateDir, 'ca') });
+    const common = { keyStore, clusterName: config.clusterName };
+    const userCa = await X509CertificateAuthority.open({ ...common, kind: 'user' });
+    const hostCa = await X509CertificateAuthority.open({ ...common, kind: 'host' });
+    root
+      .registerValue(USER_CA, userCa)
+      .registerValue(HOST_CA, hostCa)
+      .registerValue(
+        IDENTITY_DECODER,
+        new X509IdentityDecoder({ userBundle: userCa.bundle(), hostBundle: hostCa.bundle() }),
+      )
+      .registerValue(
+        ACCESS_CHECKERS,
+        await createAccessCheckerProvider({ roleStore: root.resolve(ROLE_STORE) }),
+      );
+
+    // --- Proxy scope. Started first, so that Auth can announce its address in `GET /v1/ping`.
+    proxyScope = root.createChild();
+    // The listener's key is made here and never leaves the process; the host CA certifies it.
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const listenerCertificate = await hostCa.issueHostCertificate({
+      publicKey: { spki: publicKey.export({ type: 'spki', format: 'pem' }) as string },
+      host: { hostId: 'gateway-proxy', role: 'proxy', clusterName: config.clusterName },
+      dnsNames: ['localhost'],
+      ipAddresses: [config.host === '0.0.0.0' ? '127.0.0.1' : config.host],
+      ttlMs: PROXY_CERTIFICATE_TTL_MS,
+      now: new Date(),
+    });
+    proxyScope
+      .registerValue(
+        CLUSTER_REGISTRY,
+        new MemoryClusterRegistry(
+          config.clusters.map((cluster) => ({
+            name: cluster.name,
+            labels: { ...cluster.labels },
+            upstream: {
+              kind: 'kubeconfig' as const,
+              path: cluster.kubeconfig,
+              ...(cluster.context && { context: cluster.context }),
+            },
+          })),
+        ),
+      )
+      // A decorated class, resolved by tsyringe itself from the tokens in its constructor.
+      .registerFactory(PROXY_AUDIT, (c) => c.tsyringe.resolve(ProxyAuditBridge))
+      .registerFactory(PROXY, (c) =>
+        createProxy({
+          tls: {
+            cert: listenerCertificate.certificatePem,
+            key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+            userCaBundle: c.resolve(USER_CA).trustBundlePem(),
+          },
+          identityDecoder: c.resolve(IDENTITY_DECODER),
+          access: c.resolve(ACCESS_CHECKERS),
+          clusters: c.resolve(CLUSTER_REGISTRY),
+          onAudit: c.resolve(PROXY_AUDIT).record,
+          auditSink: c.resolve(AUDIT_SINK),
+          onError: c.resolve(ERROR_HANDLER),
+        }),
+      );
+    const proxyBound = await proxyScope.resolve(PROXY).listen(config.proxyPort, config.host);
+    const proxyAddress = `${config.host}:${proxyBound.port}`;
+
+    // --- Auth scope.
+    authScope = root.createChild();
+    const scope = authScope;
+    scope.registerValue(
+      AUTH_SERVICE,
+      await AuthService.create({
+        clusterName: config.clusterName,
+        userCa: scope.resolve(USER_CA),
+        hostCa: scope.resolve(HOST_CA),
+        certificateDecoder: scope.resolve(IDENTITY_DECODER),
+        connectors: scope
+          .resolve(IDENTITY_CONNECTORS)
+          .map((connector) => ({ connector, claimsToRoles: config.claimsToRoles })),
+        roles: scope.resolve(ROLE_STORE),
+        users: scope.resolve(USER_STORE),
+        clusters: scope.resolve(CLUSTER_STORE),
+        locks: scope.resolve(LOCK_STORE),
+        audit: scope.resolve(AUDIT_SINK),
+        proxyKubeAddress: proxyAddress,
+      }),
+    );
+    scope.registerValue(
+      AUTH_SERVER,
+      await AuthHttpServer.start({
+        service: scope.resolve(AUTH_SERVICE),
+        host: config.host,
+        port: config.authPort,
+        onInternalError: scope.resolve(ERROR_HANDLER),
+      }),
+    );
+
+    return {
+      authAddress: `${config.host}:${scope.resolve(AUTH_SERVER).port}`,
+      proxyAddress,
+      hostCaPem: hostCa.trustBundlePem(),
+      container: root,
+      close,
+    };
+  } catch (error) {
+    // Whatever was started is stopped again: a failed start leaves no listener or open file.
+    await close().catch(() => {});
+    throw error;
+  }
+}
