@@ -8,9 +8,14 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-process.exitCode = await runCli(process.argv.slice(2), {
+const argv = process.argv.slice(2);
+const code = await runCli(argv, {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   readStdin,
 });
+process.exitCode = code;
+// A stopped server has closed what it opened; exiting here also ends anything a dependency left
+// behind (a keep-alive socket), so the process never outlives its shutdown deadline.
+if (argv[0] === 'start') process.exit(code);

@@ -17,3 +17,7 @@ export {
   secretRefSchema,
   serverConfigSchema,
 } from './config/schema.js';
+export { DEMO_USERS, type DemoCredential, demoStateDir } from './demo/demo-state.js';
+export { DEMO_SSO, type DemoOptions, quickStart, type RunningDemo, startDemo } from './demo/start-demo.js';
+export type { HostCredentials } from './server/host-credentials.js';
+export { type RunningServer, type StartServerOptions, startServer } from './server/start-server.js';

@@ -129,6 +129,12 @@ const authSchema = z.strictObject({
     .describe(
       'Where browsers reach the web API (the Proxy web address); SSO callbacks go to <public_url>/v1/sso/callback. Default https://<proxy_public_addr>.',
     ),
+  server_names: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      "Extra DNS names and IPs of the Auth listener's certificate (e.g. auth.remoteler.svc), besides localhost, 127.0.0.1 and ::1.",
+    ),
   proxy_public_addr: publicAddressSchema
     .optional()
     .describe('The Proxy address announced to clients (Kubernetes and web API).'),
@@ -179,8 +185,13 @@ const clusterSchema = z
           .string()
           .optional()
           .describe('Default https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT.'),
-        token_file: pathSchema.optional(),
-        ca_file: pathSchema.optional(),
+        directory: pathSchema
+          .optional()
+          .describe(
+            'Service-account mount holding token and ca.crt. Default /var/run/secrets/kubernetes.io/serviceaccount.',
+          ),
+        token_file: pathSchema.optional().describe('Default <directory>/token.'),
+        ca_file: pathSchema.optional().describe('Default <directory>/ca.crt.'),
       })
       .optional()
       .describe('The pod service account (the Proxy runs in this cluster).'),
@@ -231,6 +242,19 @@ const proxySchema = z.strictObject({
     )
     .optional()
     .describe('The Auth listener, for a Proxy-only process.'),
+  auth_ca_pin: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 lower-case hex digits>')
+    .optional()
+    .describe(
+      'Fingerprint of the host CA (printed by the Auth server at start): a Proxy-only process trusts the Auth listener only if its chain holds this CA.',
+    ),
+  auth_ca_file: pathSchema.optional().describe('PEM of the host CA, instead of auth_ca_pin.'),
+  roles_files: z
+    .array(pathSchema)
+    .default([])
+    .describe('Roles (the same files as the Auth server reads) for a Proxy-only process.'),
+  roles_dir: pathSchema.optional().describe('A directory of role files, for a Proxy-only process.'),
   join_token: secretRefSchema
     .optional()
     .describe(
@@ -264,7 +288,7 @@ export const serverConfigSchema = z
     log: z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
-        format: z.enum(['json', 'text']).default('json'),
+        format: z.enum(['json', 'pretty']).default('json'),
       })
       .default({ level: 'info', format: 'json' }),
     diag: z
@@ -290,6 +314,18 @@ export const serverConfigSchema = z
         code: 'custom',
         path: ['proxy', 'auth_server'],
         message: 'the Auth URL (a Proxy-only process joins a remote Auth)',
+      });
+    if (
+      runs.has('proxy') &&
+      !runs.has('auth') &&
+      config.proxy &&
+      config.proxy.auth_ca_pin === undefined &&
+      config.proxy.auth_ca_file === undefined
+    )
+      context.addIssue({
+        code: 'custom',
+        path: ['proxy', 'auth_ca_pin'],
+        message: 'the host CA pin or auth_ca_file (a Proxy-only process trusts Auth only through it)',
       });
     const seen = new Set<string>();
     config.proxy?.clusters.forEach((cluster, index) => {

@@ -17,7 +17,7 @@ describe('remoteler-server config check FILE', () => {
     const file = join(dir, 'good.yaml');
     await writeFile(
       file,
-      'version: v1\ncluster_name: example\nroles: [proxy]\nproxy:\n  auth_server: https://auth.example.com:3025\n  join_token: { env: JOIN_TOKEN }\n',
+      `version: v1\ncluster_name: example\nroles: [proxy]\nproxy:\n  auth_server: https://auth.example.com:3025\n  auth_ca_pin: sha256:${'ab'.repeat(32)}\n  join_token: { env: JOIN_TOKEN }\n`,
     );
     const result = await runServerBin(['config', 'check', file]);
     expect(result).toMatchObject({ code: 0, stderr: '' });

@@ -127,9 +127,9 @@ proxy:
     expect(message).not.toContain(secret);
   });
 
-  it('requires the sections of the roles the process runs, and an Auth URL for a Proxy-only process', () => {
+  it('requires the sections of the roles the process runs, and an Auth URL and host CA pin for a Proxy-only process', () => {
     const problems = problemsOf('version: v1\ncluster_name: example\nroles: [proxy]\nproxy: {}\n');
-    expect(problems.map((p) => p.path)).toEqual(['proxy.auth_server']);
+    expect(problems.map((p) => p.path)).toEqual(['proxy.auth_server', 'proxy.auth_ca_pin']);
     expect(problemsOf('version: v1\ncluster_name: example\n').map((p) => p.path)).toEqual(['auth', 'proxy']);
   });
 
