@@ -51,8 +51,10 @@ export interface Gateway {
   readonly proxyAddress: string;
   /** PEM of the host CA that signed both listeners' certificates: what clients trust (`--ca-file`). */
   readonly hostCaPem: string;
-  /** The gateway's container (a child of `options.container`): resolve any token from it. */
+  /** The shared scope (a child of `options.container`): configuration, plugins, stores, CAs. */
   readonly container: RemotelerContainer;
+  /** The Auth scope (`AUTH_SERVICE`, `AUTH_SERVER`) and the Proxy scope (`PROXY`, `CLUSTER_REGISTRY`, `PROXY_AUDIT`): children of `container`. */
+  readonly scopes: { readonly auth: RemotelerContainer; readonly proxy: RemotelerContainer };
   /** Stops the Proxy, then Auth, then closes connectors, stores and the audit sink it opened. Idempotent. */
   close(): Promise<void>;
 }
@@ -227,6 +229,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       proxyAddress,
       hostCaPem: hostCa.trustBundlePem(),
       container: root,
+      scopes: { auth: scope, proxy: proxyScope },
       close,
     };
   } catch (error) {
