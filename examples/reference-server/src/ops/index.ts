@@ -27,6 +27,7 @@ export {
   type ServerMetricsOptions,
   type SessionKind,
 } from './server-metrics.js';
+export { createSessionDrain, type SessionDrain, type SessionDrainOptions } from './session-drain.js';
 export {
   createShutdown,
   type ReloadHandler,
@@ -37,3 +38,9 @@ export {
   type ShutdownStep,
   type SignalSource,
 } from './shutdown.js';
+export {
+  JsonValueBoundary,
+  LengthPrefixedBoundary,
+  type StreamBoundary,
+  WebSocketFrameBoundary,
+} from './stream-boundaries.js';

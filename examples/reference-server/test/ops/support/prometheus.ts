@@ -30,13 +30,21 @@ export function sampleValue(
   return sample?.value === undefined ? 0 : Number(sample.value);
 }
 
-/** The observation count of the histogram sample with these labels (0 when absent). */
-export function histogramCount(
-  families: readonly PrometheusFamily[],
-  name: string,
-  labels: Readonly<Record<string, string>> = {},
-): number {
-  const found = families.find((f) => f.name === name);
-  const sample = found?.metrics.find((m) => matches(m, labels));
-  return sample?.count === undefined ? 0 : Number(sample.count);
+/**
+ * The observation count of the histogram series with exactly these labels, read from its `_count`
+ * line. parse-prometheus-text-format 1.1.1 keeps only the buckets of the first series of a labelled
+ * histogram (labels, sum and count are dropped), so this one value is read from the text itself.
+ */
+export function histogramCount(text: string, name: string, labels: Readonly<Record<string, string>>): number {
+  const wanted = Object.entries(labels)
+    .map(([key, value]) => `${key}="${value}"`)
+    .sort()
+    .join(',');
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}\s+(\S+)/.exec(line);
+    if (!match || match[1] !== `${name}_count`) continue;
+    const present = (match[2] ?? '').split(',').filter(Boolean).sort().join(',');
+    if (present === wanted) return Number(match[3]);
+  }
+  return 0;
 }
