@@ -186,6 +186,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       ...(options.logger ? { logger: options.logger } : {}),
     });
     closers.push(() => server.close());
+    // The host CA certificate (public): what `remoteler login --ca-file` takes instead of --ca-pin.
+    await writeFile(join(options.stateDir, 'host-ca.pem'), server.hostCaPem ?? '', { mode: 0o644 });
     return {
       server,
       proxyAddress: publicAddr,

@@ -84,6 +84,8 @@ export interface RunningServer {
   readonly diagUrl: string | undefined;
   /** `sha256:…` of the host CA(s): what `remoteler login --ca-pin` and `proxy.auth_ca_pin` take. */
   readonly hostCaFingerprints: readonly string[];
+  /** PEM of the host CA bundle (public): what `remoteler login --ca-file` takes. */
+  readonly hostCaPem: string | undefined;
   /** Join tokens made at start from `auth.tokens` (names only; the secrets went to their files). */
   readonly joinTokens: readonly string[];
   /** What /readyz reports: the listeners and each cluster. */
@@ -560,6 +562,7 @@ export async function startServer(
         : proxyHostCaPem
           ? splitPem(proxyHostCaPem).map((pem) => fingerprintOfPem(pem))
           : [],
+      hostCaPem: authorities ? authorities.hostCa.trustBundlePem() : proxyHostCaPem,
       joinTokens,
       readiness,
       async reloadRoles() {
