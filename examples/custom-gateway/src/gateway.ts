@@ -1,6 +1,5 @@
 // reflect-metadata first: tsyringe (through @remoteler/core/di) throws at import time without it.
 import 'reflect-metadata';
-import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { AuthHttpServer, AuthService } from '@remoteler/auth';
 import { FileCaKeyStore, X509CertificateAuthority, X509IdentityDecoder } from '@remoteler/ca';
@@ -26,7 +25,9 @@ import { createProxy, MemoryClusterRegistry } from '@remoteler/proxy';
 import { ApiKeyConnector } from './api-key-connector.js';
 import { type GatewayOptions, resolveGatewayConfig } from './gateway-config.js';
 import { JsonLinesAuditSink } from './json-lines-audit-sink.js';
+import { ListenerCertificate } from './listener-certificate.js';
 import { ProxyAuditBridge } from './proxy-audit-bridge.js';
+import { StoreLockSource } from './store-lock-source.js';
 import {
   ACCESS_CHECKERS,
   API_KEY_CONNECTOR,
@@ -38,6 +39,8 @@ import {
   HOST_ACCOUNTS,
   HOST_CA,
   IDENTITY_DECODER,
+  LISTENER_CERTIFICATE,
+  LOCK_SOURCE,
   PROXY,
   PROXY_AUDIT,
   USER_CA,
@@ -59,9 +62,6 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** Lifetime of the Proxy's listener certificate, in ms: 24 hours. */
-const PROXY_CERTIFICATE_TTL_MS = 24 * 60 * 60 * 1000;
-
 /**
  * Composes and starts Auth and a Proxy from the Remoteler packages with this host's own plugins:
  * the {@link ApiKeyConnector} over the host's accounts and the {@link JsonLinesAuditSink}.
@@ -79,7 +79,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const provide = <T>(token: Token<T>, factory: (c: RemotelerContainer) => T) => {
     if (!root.isRegistered(token, true)) root.registerFactory(token, factory);
   };
+  // What the gateway opened itself and registered as values (dispose() closes only factory products).
   const opened: Array<{ close(): unknown }> = [];
+  const proxyOwned: Array<{ close(): unknown }> = [];
   let authScope: RemotelerContainer | undefined;
   let proxyScope: RemotelerContainer | undefined;
   let closing: Promise<void> | undefined;
@@ -87,6 +89,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Reverse order of construction: stop taking kubectl traffic, then logins, then the plugins.
     closing ??= (async () => {
       await proxyScope?.dispose();
+      // Values are not closed by dispose(): the ones the Proxy used are closed once it has stopped.
+      for (const resource of proxyOwned.reverse()) await resource.close();
       if (authScope?.isRegistered(AUTH_SERVER)) await authScope.resolve(AUTH_SERVER).close();
       if (authScope?.isRegistered(AUTH_SERVICE)) authScope.resolve(AUTH_SERVICE).close();
       await authScope?.dispose();
@@ -148,16 +152,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
     // --- Proxy scope. Started first, so that Auth can announce its address in `GET /v1/ping`.
     proxyScope = root.createChild();
-    // The listener's key is made here and never leaves the process; the host CA certifies it.
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    const listenerCertificate = await hostCa.issueHostCertificate({
-      publicKey: { spki: publicKey.export({ type: 'spki', format: 'pem' }) as string },
-      host: { hostId: 'gateway-proxy', role: 'proxy', clusterName: config.clusterName },
+    const listenerCertificate = await ListenerCertificate.issue({
+      hostCa,
+      userCa,
+      hostId: 'gateway-proxy',
+      clusterName: config.clusterName,
       dnsNames: ['localhost'],
       ipAddresses: [config.host === '0.0.0.0' ? '127.0.0.1' : config.host],
-      ttlMs: PROXY_CERTIFICATE_TTL_MS,
-      now: new Date(),
+      onError: root.resolve(ERROR_HANDLER),
     });
+    proxyOwned.push(listenerCertificate);
+    const lockSource = await StoreLockSource.open(root.resolve(LOCK_STORE));
+    proxyOwned.push(lockSource);
+    proxyScope
+      .registerValue(LISTENER_CERTIFICATE, listenerCertificate)
+      .registerValue(LOCK_SOURCE, lockSource);
     proxyScope
       .registerValue(
         CLUSTER_REGISTRY,
@@ -177,14 +186,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       .registerFactory(PROXY_AUDIT, (c) => c.tsyringe.resolve(ProxyAuditBridge))
       .registerFactory(PROXY, (c) =>
         createProxy({
-          tls: {
-            cert: listenerCertificate.certificatePem,
-            key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-            userCaBundle: c.resolve(USER_CA).trustBundlePem(),
-          },
+          // Read for every new connection: a renewed certificate applies without a restart.
+          tls: c.resolve(LISTENER_CERTIFICATE).current,
           identityDecoder: c.resolve(IDENTITY_DECODER),
           access: c.resolve(ACCESS_CHECKERS),
           clusters: c.resolve(CLUSTER_REGISTRY),
+          locks: c.resolve(LOCK_SOURCE),
           onAudit: c.resolve(PROXY_AUDIT).record,
           auditSink: c.resolve(AUDIT_SINK),
           onError: c.resolve(ERROR_HANDLER),

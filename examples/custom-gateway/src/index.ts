@@ -19,7 +19,9 @@ export {
   resolveGatewayConfig,
 } from './gateway-config.js';
 export { JsonLinesAuditSink, type JsonLinesAuditSinkOptions } from './json-lines-audit-sink.js';
+export { ListenerCertificate, type ListenerCertificateOptions } from './listener-certificate.js';
 export { ProxyAuditBridge, toKubeRequestEvent } from './proxy-audit-bridge.js';
+export { StoreLockSource } from './store-lock-source.js';
 export {
   ACCESS_CHECKERS,
   API_KEY_CONNECTOR,
@@ -31,6 +33,8 @@ export {
   HOST_ACCOUNTS,
   HOST_CA,
   IDENTITY_DECODER,
+  LISTENER_CERTIFICATE,
+  LOCK_SOURCE,
   PROXY,
   PROXY_AUDIT,
   USER_CA,

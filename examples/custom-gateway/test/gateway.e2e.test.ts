@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEvent, Role } from '@remoteler/core';
-import { AUDIT_SINK, createContainer } from '@remoteler/core/di';
+import { AUDIT_SINK, createContainer, LOCK_STORE } from '@remoteler/core/di';
 import { KubeApiSimulator, runKubectl, writeKubeconfig } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, type Gateway, JsonLinesAuditSink, startGateway } from '../src/index.js';
@@ -206,6 +206,27 @@ describe('the custom gateway', () => {
     await audit.waitFor(
       isType('login.failure', (e) => e.user === 'mallory' && e.errorCode === 'RMT_AUTH_NO_ROLES'),
     );
+  });
+
+  it('refuses every request of a user an admin locked, at once and with the lock message', async () => {
+    const locks = gateway.container.resolve(LOCK_STORE);
+    await locks.create({
+      kind: 'lock',
+      version: 'v1',
+      metadata: { name: 'alice-offboarding' },
+      spec: { target: { user: 'alice' }, message: 'left the platform team' },
+    });
+    try {
+      const pods = await kubectl(['get', 'pods', '-n', 'default']);
+      expect(pods.code).not.toBe(0);
+      expect(pods.stderr).toContain('left the platform team');
+      expect(
+        await audit.waitFor(isType('kube.request', (e) => e.errorCode === 'RMT_PROXY_LOCKED')),
+      ).toMatchObject({ user: 'alice', allowed: false, status: 403 });
+    } finally {
+      await locks.delete('alice-offboarding');
+    }
+    expect((await kubectl(['get', 'pods', '-n', 'default', '-o', 'name'])).code).toBe(0);
   });
 
   it('has every event in the JSON-lines file, and no API key in it', async () => {
