@@ -19,6 +19,11 @@ export {
 } from './logger.js';
 export { createMetricsAuditSink } from './metrics-audit-sink.js';
 export { registerProcessMetrics } from './process-metrics.js';
+export {
+  createProxyRequestLog,
+  type ProxyRequestLog,
+  type ProxyRequestLogOptions,
+} from './proxy-request-log.js';
 export { isSecretKey, REDACTED, redactSecrets, redactText } from './redaction.js';
 export { createRequestId, requestIdFrom } from './request-id.js';
 export {

@@ -6,13 +6,16 @@ import type { ProxyAuditEvent } from '@remoteler/proxy';
 import { type KubectlProcess, runKubectl, startKubectl } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createLogger,
   createMetricsAuditSink,
+  createProxyRequestLog,
   createServerMetrics,
   type DiagServer,
   type ServerMetrics,
   startDiagServer,
 } from '../../src/ops/index.js';
 import { eventWaiter } from './support/event-waiter.js';
+import { captureLog } from './support/log-capture.js';
 import { family, histogramCount, parseMetrics, sampleValue } from './support/prometheus.js';
 import { OPS_NAMESPACE, type ProxyStack, startProxyStack } from './support/proxy-stack.js';
 
@@ -27,6 +30,8 @@ let cacheDir: string;
 const audit = new MemoryAuditSink();
 const exchanges = eventWaiter<ProxyAuditEvent>();
 const auditEvents = eventWaiter<AuditEvent>();
+const log = captureLog();
+const requestLog = createProxyRequestLog({ logger: createLogger({ destination: log.stream }) });
 
 async function scrapeText(): Promise<string> {
   const response = await fetch(`${diag.url}/metrics`);
@@ -48,9 +53,10 @@ beforeAll(async () => {
   cacheDir = await mkdtemp(join(dir, 'cache-'));
   metrics = createServerMetrics();
   stack = await startProxyStack(dir, {
-    steps: [metrics.proxyStep],
+    steps: [metrics.proxyStep, requestLog.step],
     onAudit: (event) => {
       metrics.onProxyAudit(event);
+      requestLog.onAudit(event);
       exchanges.push(event);
     },
     auditSink: createMetricsAuditSink(metrics, {
@@ -188,5 +194,34 @@ describe('/metrics with kubectl 1.33 through a real Proxy', () => {
           e.sessionId === (end as { sessionId: string }).sessionId,
       ),
     ).toBe(true);
+  });
+});
+
+describe('the request log with kubectl 1.33 through a real Proxy', () => {
+  it('logs each request once with the request id the client got in X-Request-Id', async () => {
+    const result = await kubectl(['get', 'pod', 'web-0', '-v=8']);
+    expect(result.code, result.stderr).toBe(0);
+    const header = /X-Request-Id: ([0-9a-f-]{36})/i.exec(result.stderr);
+    expect(header, result.stderr.slice(-2000)).not.toBeNull();
+    const id = header![1]!;
+    await log.waitFor(id);
+    const lines = log.lines().filter((line) => line.reqId === id);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'info',
+      msg: 'kube request',
+      kind: 'request',
+      method: 'GET',
+      path: `/k8s/dev/api/v1/namespaces/${OPS_NAMESPACE}/pods/web-0`,
+      status: 200,
+      user: 'alice',
+      cluster: 'dev',
+      verb: 'get',
+      namespace: OPS_NAMESPACE,
+      resource: 'pods',
+      kubernetesUser: 'alice',
+    });
+    // No header, body or certificate material in the line.
+    expect(JSON.stringify(lines[0])).not.toMatch(/BEGIN|authorization|Bearer/i);
   });
 });
