@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEvent, Role } from '@remoteler/core';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, type Gateway, JsonLinesAuditSink, startGateway } from '../src/index.js';
 import { ObservedAuditSink } from './support/observed-audit-sink.js';
 import { passwordLogin } from './support/password-login.js';
+import { runRemoteler } from './support/run-remoteler.js';
 
 // The whole path with real parts: the gateway (Auth + Proxy composed in one process), a host user
 // signing in with an API key through the custom connector, real kubectl 1.33 talking mutual TLS to
@@ -206,6 +207,41 @@ describe('the custom gateway', () => {
     await audit.waitFor(
       isType('login.failure', (e) => e.user === 'mallory' && e.errorCode === 'RMT_AUTH_NO_ROLES'),
     );
+  });
+
+  it('works with the stock remoteler client: the API key on stdin, then plain kubectl through its exec plugin', async () => {
+    const caFile = join(dir, 'host-ca.pem');
+    await writeFile(caFile, gateway.hostCaPem);
+    const env = {
+      REMOTELER_HOME: join(dir, 'remoteler-home'),
+      KUBECONFIG: join(dir, 'client.kubeconfig'),
+      HOME: dir,
+    };
+    const login = await runRemoteler(
+      [
+        'login',
+        '--proxy',
+        gateway.authAddress,
+        '--user',
+        'alice',
+        '--password-stdin',
+        '--ca-file',
+        caFile,
+        'dev',
+      ],
+      env,
+      alice.key,
+    );
+    expect(login.stderr).toBe('');
+    expect(login.code).toBe(0);
+    const pods = await runKubectl('1.33', ['get', 'pods', '-n', 'default', '-o', 'name'], {
+      kubeconfig: env.KUBECONFIG,
+      cacheDir: join(dir, 'client-cache'),
+      env,
+    });
+    expect(pods.stderr).toBe('');
+    expect(pods.stdout.split('\n')).toContain('pod/web-0');
+    expect((await runRemoteler(['logout'], env)).code).toBe(0);
   });
 
   it('refuses every request of a user an admin locked, at once and with the lock message', async () => {
