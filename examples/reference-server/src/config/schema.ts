@@ -156,6 +156,17 @@ const authSchema = z.strictObject({
     .array(z.string().min(1))
     .default(['admin'])
     .describe('Roles allowed to use the admin API. Default [admin].'),
+  kube_clusters: z
+    .array(
+      z.strictObject({
+        name: nameSchema,
+        labels: z.record(z.string(), z.string()).default({}),
+      }),
+    )
+    .default([])
+    .describe(
+      'Clusters served by Proxies in other processes (name and labels only; credentials stay with the Proxy). With memory storage Auth learns them from here; clusters of a Proxy in the same process are added on their own.',
+    ),
   tokens: z
     .array(joinTokenSchema)
     .default([])

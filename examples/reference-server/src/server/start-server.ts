@@ -172,12 +172,20 @@ async function syncRoles(store: MemoryRoleStore, roles: readonly Role[]): Promis
  * (`RMT_SERVER_CLUSTER_UNAVAILABLE` logged, `/readyz` names the cluster).
  */
 export async function startServer(
-  config: ServerConfig,
+  input: ServerConfig,
   options: StartServerOptions = {},
 ): Promise<RunningServer> {
   const context: ConfigContext = {
     baseDir: options.baseDir ?? process.cwd(),
     env: options.env ?? process.env,
+  };
+  // Directories relative to the configuration file, like every other path in it.
+  const config: ServerConfig = {
+    ...input,
+    state_dir: resolvePath(context, input.state_dir),
+    ...(input.auth?.ca_dir === undefined
+      ? {}
+      : { auth: { ...input.auth, ca_dir: resolvePath(context, input.auth.ca_dir) } }),
   };
   const logger = options.logger ?? createLogger({ level: config.log.level, format: config.log.format });
   const ownMetrics = options.metrics === undefined;
@@ -490,7 +498,7 @@ export async function startServer(
       });
       webApi ??= (req, res) => api.handle(req, res);
       // Clusters the Proxy in this process serves are what `remoteler kube ls` lists.
-      for (const cluster of config.proxy?.clusters ?? [])
+      for (const cluster of [...auth.kube_clusters, ...(runsProxy ? (config.proxy?.clusters ?? []) : [])])
         await service.options.clusters.upsert({
           kind: 'kube_cluster',
           version: 'v1',
@@ -523,7 +531,7 @@ export async function startServer(
         const file = resolvePath(context, token.output_file);
         await writeFile(file, `${created.token}\n`, { mode: 0o600 });
         joinTokens.push(created.name);
-        logger.info({ token: created.name, file, expiresAt: created.expiresAt }, 'join token written');
+        logger.info({ name: created.name, file, expiresAt: created.expiresAt }, 'join token written');
       }
       logger.info({ authUrl, webUrl }, 'auth ready');
     }
