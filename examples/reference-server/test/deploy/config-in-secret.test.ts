@@ -1,8 +1,11 @@
-import { posix } from 'node:path';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
 import { parseRoles } from '@remoteler/core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseServerConfigYaml } from '../../src/config/load-config.js';
 import type { ServerConfig } from '../../src/config/schema.js';
+import { ensurePrivateDir } from '../../src/server/state-dir.js';
 import {
   BASE_DIR,
   containers,
@@ -21,9 +24,19 @@ import {
 
 let base: Rendered;
 let single: Rendered;
+/** Stands in for the pods' file systems. */
+let root: string;
 
 beforeAll(async () => {
-  [base, single] = await Promise.all([kustomize(BASE_DIR), kustomize(SINGLE_POD_DIR)]);
+  [base, single, root] = await Promise.all([
+    kustomize(BASE_DIR),
+    kustomize(SINGLE_POD_DIR),
+    mkdtemp(join(tmpdir(), 'rmt-deploy-fs-')),
+  ]);
+});
+
+afterAll(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
 });
 
 /** The configuration a Deployment's container starts with, found through `--config` and its volume. */
@@ -46,13 +59,22 @@ const portOf = (address: string) => Number(address.slice(address.lastIndexOf(':'
 const containerPort = (container: Manifest, name: string) =>
   container.ports.find((p: { name: string }) => p.name === name)?.containerPort;
 
-/** Paths the server writes must be on a writable emptyDir; paths it reads on a mounted volume. */
-function expectWritable(deployment: Manifest, container: Manifest, path: string): void {
+/**
+ * A folder the server keeps key material in must lie on a writable emptyDir, and the server's own
+ * check must accept it there. The kubelet creates an emptyDir with mode 0777 (kubernetes
+ * pkg/volume/emptydir), which the server refuses for keys, so it must be a folder below the mount
+ * that the server creates itself.
+ */
+async function expectPrivateDirOnEmptyDir(deployment: Manifest, container: Manifest, path: string) {
   const mount = mountHolding(container, path);
   expect(mount, `a volume holds ${path}`).toBeDefined();
   expect(mount.readOnly ?? false).toBe(false);
   const volume = deployment.spec.template.spec.volumes.find((v: { name: string }) => v.name === mount.name);
   expect(volume.emptyDir).toBeDefined();
+  const emptyDir = join(root, deployment.metadata.name, mount.mountPath);
+  await mkdir(emptyDir, { recursive: true });
+  await chmod(emptyDir, 0o777);
+  await expect(ensurePrivateDir(join(root, deployment.metadata.name, path))).resolves.toBeUndefined();
 }
 
 function expectDiagAgrees(config: ServerConfig, container: Manifest): void {
@@ -82,30 +104,33 @@ function expectRolesMounted(
 }
 
 describe('remoteler.yaml in the base', () => {
-  it('Auth: validates with the server loader and agrees with its Deployment (ports, state, roles)', () => {
+  it('Auth: validates with the server loader and agrees with its Deployment (ports, state, roles)', async () => {
     const { deployment, container, config } = configOf(base.objects, 'remoteler-auth');
     expect(config.roles).toEqual(['auth']);
     expect(config.proxy).toBeUndefined();
     expect(portOf(config.auth!.listen)).toBe(containerPort(container, 'auth'));
     expectDiagAgrees(config, container);
-    expectWritable(deployment, container, config.state_dir);
-    expectWritable(deployment, container, config.auth!.ca_dir ?? `${config.state_dir}/ca`);
+    await expectPrivateDirOnEmptyDir(deployment, container, config.state_dir);
+    await expectPrivateDirOnEmptyDir(deployment, container, config.auth!.ca_dir ?? `${config.state_dir}/ca`);
     expectRolesMounted(base.objects, deployment, container, config.auth!.roles_dir!);
   });
 
-  it('Proxy: validates with the server loader, dials the Auth Service, reads the mounted join token and the in-cluster account', () => {
+  it('Proxy: validates with the server loader, dials the Auth Service, reads the mounted join token and the in-cluster account', async () => {
     const { deployment, container, config } = configOf(base.objects, 'remoteler-proxy');
     expect(config.roles).toEqual(['proxy']);
     const proxy = config.proxy!;
     expect(portOf(proxy.web_listen)).toBe(containerPort(container, 'web'));
     expectDiagAgrees(config, container);
-    expectWritable(deployment, container, config.state_dir);
+    await expectPrivateDirOnEmptyDir(deployment, container, config.state_dir);
 
     // auth_server names the ClusterIP Service of Auth, in this namespace, on its port.
     const auth = find(base.objects, 'Service', 'remoteler-auth');
     const url = new URL(proxy.auth_server!);
     expect(url.hostname).toBe(`${auth.metadata.name}.${auth.metadata.namespace}.svc`);
     expect(Number(url.port)).toBe(auth.spec.ports[0].port);
+    // ...and Auth's certificate carries that name, or the Proxy's TLS check refuses it.
+    const authConfig = configOf(base.objects, 'remoteler-auth').config;
+    expect(authConfig.auth!.server_names).toContain(url.hostname);
 
     // The join token file is the `token` key of the join-token Secret's mount.
     const tokenFile = proxy.join_token!.file!;
@@ -136,14 +161,23 @@ describe('remoteler.yaml in the base', () => {
 });
 
 describe('remoteler.yaml in the single-pod overlay', () => {
-  it('runs auth and proxy in one process, validates, and needs no Auth address or join token', () => {
+  it('runs auth and proxy in one process, validates, and needs no Auth address or join token', async () => {
     const { deployment, container, config } = configOf(single.objects, 'remoteler-proxy');
     expect(config.roles).toEqual(['auth', 'proxy']);
     expect(config.proxy!.auth_server).toBeUndefined();
     expect(config.proxy!.join_token).toBeUndefined();
     expect(portOf(config.proxy!.web_listen)).toBe(containerPort(container, 'web'));
     expectDiagAgrees(config, container);
-    expectWritable(deployment, container, config.state_dir);
+    await expectPrivateDirOnEmptyDir(deployment, container, config.state_dir);
     expectRolesMounted(single.objects, deployment, container, config.auth!.roles_dir!);
+  });
+});
+
+describe('state on an emptyDir', () => {
+  it('is refused by the server at the mount itself (mode 0777), which is why state_dir is a folder below it', async () => {
+    const dir = join(root, 'bare-empty-dir');
+    await mkdir(dir, { recursive: true });
+    await chmod(dir, 0o777);
+    await expect(ensurePrivateDir(dir)).rejects.toMatchObject({ code: 'RMT_SERVER_STATE_DIR_UNUSABLE' });
   });
 });

@@ -20,6 +20,7 @@ import {
   type Rendered,
   secretText,
 } from './support/manifests.js';
+import { projectedFiles } from './support/pod-filesystem.js';
 import { writeProjectedVolume } from './support/projected-volume.js';
 
 // "The proxy's in-cluster configuration reads the mounted service account the way the manifests
@@ -68,31 +69,10 @@ beforeAll(async () => {
   const volume = pod.volumes.find((v: Manifest) => v.name === mount.name);
   const namespace = deployment.metadata.namespace!;
   const serviceAccount: string = pod.serviceAccountName;
-  const files: Record<string, string> = {};
-  let token = '';
-  for (const source of volume.projected.sources) {
-    if (source.serviceAccountToken) {
-      // What the kubelet asks the TokenRequest API for, for the pod's service account.
-      token = sim.createServiceAccountToken(
-        namespace,
-        serviceAccount,
-        source.serviceAccountToken.expirationSeconds,
-      ).token;
-      files[source.serviceAccountToken.path] = token;
-    } else if (source.configMap) {
-      // Every namespace's kube-root-ca.crt holds the CA of the API server's serving certificate.
-      expect(source.configMap.name).toBe('kube-root-ca.crt');
-      for (const item of source.configMap.items) files[item.path] = sim.caPem;
-    } else if (source.downwardAPI) {
-      for (const item of source.downwardAPI.items) {
-        expect(item.fieldRef.fieldPath).toBe('metadata.namespace');
-        files[item.path] = namespace;
-      }
-    }
-  }
+  const { files, token } = projectedFiles(volume, deployment, sim);
   const dir = join(root, mount.mountPath);
   await writeProjectedVolume(dir, files, volume.projected.defaultMode);
-  projected = { dir, token, namespace, serviceAccount };
+  projected = { dir, token: token!, namespace, serviceAccount };
 });
 
 afterAll(async () => {
