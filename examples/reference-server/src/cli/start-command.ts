@@ -1,8 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { RemotelerError } from '@remoteler/core';
 import { loadServerConfig } from '../config/load-config.js';
-import { demoStateDir } from '../demo/demo-state.js';
-import { quickStart, startDemo } from '../demo/start-demo.js';
 import { createLogger, createShutdown, type RemotelerLogger } from '../ops/index.js';
 import { startServer } from '../server/start-server.js';
 import { parseArgs } from './parse-args.js';
@@ -85,6 +83,9 @@ export async function startCommand(argv: readonly string[], io: CliIo): Promise<
     );
   }
 
+  // The demo (loaded only here: it brings the simulator and the OpenID provider along).
+  const { demoStateDir } = await import('../demo/demo-state.js');
+  const { quickStart, startDemo } = await import('../demo/start-demo.js');
   // The demo: logs go to stderr (warnings and up, readable), the quick start to stdout.
   const logger = createLogger({ level: 'warn', format: 'pretty', destination: 2 });
   const port = portFlag(flags.port);
