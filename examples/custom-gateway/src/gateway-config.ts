@@ -36,6 +36,12 @@ export interface GatewayOptions {
   readonly auditFile?: string;
   /** Address both listeners bind. Default `127.0.0.1`. */
   readonly host?: string;
+  /**
+   * The name or IP address clients reach the gateway by: put in both listeners' certificates
+   * (besides `localhost`) and in the Proxy address Auth announces. Default `host`, or `localhost`
+   * when `host` is a wildcard (`0.0.0.0`, `::`).
+   */
+  readonly publicHost?: string;
   /** Auth HTTPS API port; 0 picks a free one. Default 0. */
   readonly authPort?: number;
   /** Proxy (kubectl) port; 0 picks a free one. Default 0. */
@@ -76,6 +82,9 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
     if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535))
       problem(key, 'must be an integer from 0 to 65535');
   }
+  for (const key of ['host', 'publicHost'] as const)
+    if (o[key] !== undefined && (typeof o[key] !== 'string' || o[key] === ''))
+      problem(key, 'must be a host name or an IP address');
   if (o.onError !== undefined && typeof o.onError !== 'function') problem('onError', 'must be a function');
   if (problems.length > 0)
     throw new RemotelerError(
@@ -84,6 +93,7 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
       { details: { problems } },
     );
   const stateDir = o.stateDir as string;
+  const host = o.host ?? '127.0.0.1';
   return Object.freeze({
     stateDir,
     accounts: o.accounts as HostAccountLookup,
@@ -92,7 +102,8 @@ export function resolveGatewayConfig(options: GatewayOptions): GatewayConfig {
     clusters: Object.freeze([...(o.clusters as GatewayCluster[])]),
     clusterName: o.clusterName ?? 'gateway',
     auditFile: o.auditFile ?? join(stateDir, 'audit.jsonl'),
-    host: o.host ?? '127.0.0.1',
+    host,
+    publicHost: o.publicHost ?? (host === '0.0.0.0' || host === '::' ? 'localhost' : host),
     authPort: o.authPort ?? 0,
     proxyPort: o.proxyPort ?? 0,
     onError: o.onError ?? ((error: unknown) => console.error('custom-gateway:', error)),

@@ -1,5 +1,6 @@
 // reflect-metadata first: tsyringe (through @remoteler/core/di) throws at import time without it.
 import 'reflect-metadata';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { AuthHttpServer, AuthService } from '@remoteler/auth';
 import { FileCaKeyStore, X509CertificateAuthority, X509IdentityDecoder } from '@remoteler/ca';
@@ -48,9 +49,9 @@ import {
 
 /** A running gateway: Auth's HTTPS API and the Proxy for kubectl, in this process. */
 export interface Gateway {
-  /** `HOST:PORT` of the Auth HTTPS API (`remoteler login --proxy` and `/v1/login/password`). */
+  /** `publicHost:PORT` of the Auth HTTPS API (`remoteler login --proxy` and `/v1/login/password`). */
   readonly authAddress: string;
-  /** `HOST:PORT` of the Proxy, the server in users' kubeconfigs. */
+  /** `publicHost:PORT` of the Proxy, the server in users' kubeconfigs (announced by `GET /v1/ping`). */
   readonly proxyAddress: string;
   /** PEM of the host CA that signed both listeners' certificates: what clients trust (`--ca-file`). */
   readonly hostCaPem: string;
@@ -150,6 +151,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         await createAccessCheckerProvider({ roleStore: root.resolve(ROLE_STORE) }),
       );
 
+    // Both listeners' certificates name what clients dial: the public host, and localhost.
+    const dnsNames = [...new Set(['localhost', ...(isIP(config.publicHost) ? [] : [config.publicHost])])];
+    const ipAddresses = [...new Set(['127.0.0.1', ...(isIP(config.publicHost) ? [config.publicHost] : [])])];
+
     // --- Proxy scope. Started first, so that Auth can announce its address in `GET /v1/ping`.
     proxyScope = root.createChild();
     const listenerCertificate = await ListenerCertificate.issue({
@@ -157,8 +162,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       userCa,
       hostId: 'gateway-proxy',
       clusterName: config.clusterName,
-      dnsNames: ['localhost'],
-      ipAddresses: [config.host === '0.0.0.0' ? '127.0.0.1' : config.host],
+      dnsNames,
+      ipAddresses,
       onError: root.resolve(ERROR_HANDLER),
     });
     proxyOwned.push(listenerCertificate);
@@ -198,7 +203,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         }),
       );
     const proxyBound = await proxyScope.resolve(PROXY).listen(config.proxyPort, config.host);
-    const proxyAddress = `${config.host}:${proxyBound.port}`;
+    const proxyAddress = hostPort(config.publicHost, proxyBound.port);
 
     // --- Auth scope.
     authScope = root.createChild();
@@ -227,12 +232,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         service: scope.resolve(AUTH_SERVICE),
         host: config.host,
         port: config.authPort,
+        dnsNames,
+        ipAddresses,
         onInternalError: scope.resolve(ERROR_HANDLER),
       }),
     );
 
     return {
-      authAddress: `${config.host}:${scope.resolve(AUTH_SERVER).port}`,
+      authAddress: hostPort(config.publicHost, scope.resolve(AUTH_SERVER).port),
       proxyAddress,
       hostCaPem: hostCa.trustBundlePem(),
       container: root,
@@ -244,4 +251,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     await close().catch(() => {});
     throw error;
   }
+}
+
+/** `host:port`, with an IPv6 literal in brackets (RFC 3986 §3.2.2). */
+function hostPort(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }

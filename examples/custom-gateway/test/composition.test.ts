@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import {
   createApiKey,
   type GatewayOptions,
   JsonLinesAuditSink,
+  LISTENER_CERTIFICATE,
   PROXY,
   PROXY_AUDIT,
   startGateway,
@@ -119,6 +121,26 @@ describe('gateway composition', () => {
     await sink.emit((await auditLines(path))[0]!);
     await sink.close();
     expect((await auditLines(path)).map((event) => event.type)).toEqual(['login.failure', 'login.failure']);
+  });
+
+  it('names its public host in both certificates and in the Proxy address Auth announces', async () => {
+    const gateway = await startGateway({
+      ...options(join(dir, 'state')),
+      publicHost: 'gateway.example.test',
+    });
+    try {
+      const [, proxyPort] = gateway.proxyAddress.split(':');
+      expect(gateway.proxyAddress).toBe(`gateway.example.test:${proxyPort}`);
+      expect(gateway.authAddress).toMatch(/^gateway\.example\.test:\d+$/);
+      expect(gateway.scopes.auth.resolve(AUTH_SERVICE).ping().proxyKubeAddress).toBe(gateway.proxyAddress);
+      const proxyCertificate = new X509Certificate(
+        gateway.scopes.proxy.resolve(LISTENER_CERTIFICATE).current().cert,
+      );
+      expect(proxyCertificate.checkHost('gateway.example.test')).toBe('gateway.example.test');
+      expect(proxyCertificate.checkHost('localhost')).toBe('localhost');
+    } finally {
+      await gateway.close();
+    }
   });
 
   it('reports every invalid option at once, with its path', async () => {
