@@ -2,10 +2,12 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { RemotelerError } from '@remoteler/core';
+import { ADMIN_USAGE, runAdmin } from './admin-cli.js';
 import { kubeCredentials } from './commands/credentials.js';
 import { kubeList, kubeLogin } from './commands/kube.js';
 import { login } from './commands/login.js';
 import { logout } from './commands/logout.js';
+import { completionScript } from './completion.js';
 import { type ClientContext, createClientContext } from './context.js';
 import type { ClientEnv } from './home.js';
 import type { Profile, ProxyTrust } from './profile.js';
@@ -37,7 +39,7 @@ export const EXIT_CODES = Object.freeze({
   unavailable: 7,
 });
 
-const USAGE = `Usage: remoteler <command> [flags]
+const USAGE: string = `Usage: remoteler <command> [flags]
 
   login --proxy HOST:PORT [--user NAME [--password-stdin]] [--ca-file PEM | --ca-pin sha256:… | --insecure]
         [--auth CONNECTOR] [--browser none] [--ttl 8h] [--embed] [CLUSTER]     (no --user: SSO in the browser)
@@ -46,8 +48,11 @@ const USAGE = `Usage: remoteler <command> [flags]
   kube ls [--proxy HOST:PORT]
   kube login CLUSTER [--proxy HOST:PORT]
   kube credentials --proxy HOST:PORT --cluster NAME     (the kubectl exec plugin)
+${ADMIN_USAGE}  completion bash|zsh|fish                     print a shell completion script
 
-Every command takes --json. Environment: REMOTELER_HOME (default ~/.remoteler), KUBECONFIG.
+Every command takes --json; admin commands take --proxy HOST:PORT when you have several profiles
+(they authenticate with the profile's certificate; Auth decides who is an admin).
+Environment: REMOTELER_HOME (default ~/.remoteler), KUBECONFIG.
 `;
 
 function usage(message: string): RemotelerError {
@@ -143,8 +148,10 @@ async function run(argv: readonly string[], io: CliIo, context: ClientContext): 
   const [command, sub] = argv;
   const out = (json: unknown, human: string, asJson: boolean) =>
     io.stdout.write(asJson ? `${JSON.stringify(json, null, 2)}\n` : human);
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    io.stdout.write(USAGE);
+  // `--help` anywhere (except after `--`) prints the usage instead of running the command.
+  const beforeDashes = argv.indexOf('--') === -1 ? argv : argv.slice(0, argv.indexOf('--'));
+  if (command === undefined || command === 'help' || beforeDashes.some((a) => a === '--help' || a === '-h')) {
+    out({ usage: USAGE }, USAGE, argv.includes('--json'));
     return;
   }
   if (command === 'login') {
@@ -259,7 +266,47 @@ async function run(argv: readonly string[], io: CliIo, context: ClientContext): 
     );
     return;
   }
+  if (command === 'admin') {
+    await runAdmin(
+      argv.slice(1),
+      {
+        stdin: io.stdin,
+        out,
+        parseTtl,
+        readSecret: async (fromStdin) => {
+          if (fromStdin) return (await readAll(io.stdin)).replace(/\r?\n$/, '');
+          if (io.stdin.isTTY) return promptPassword(io);
+          throw new RemotelerError('RMT_CLIENT_PASSWORD_REQUIRED', 'no password given');
+        },
+      },
+      context,
+    );
+    return;
+  }
+  if (command === 'completion') {
+    const { values, positionals } = parseArgs({
+      args: argv.slice(1),
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+    if (positionals.length !== 1) throw usage('completion takes one shell: bash, zsh or fish');
+    const shell = positionals[0] as string;
+    const script = completionScript(shell);
+    out({ shell, script }, script, values.json === true);
+    return;
+  }
   throw usage(`unknown command: ${argv.join(' ')}`);
+}
+
+/** `--json`, or `-o json` / `--output json` (admin get): errors then come as JSON too. */
+function wantsJson(argv: readonly string[]): boolean {
+  return argv.some(
+    (arg, i) =>
+      arg === '--json' ||
+      arg === '-ojson' ||
+      arg === '--output=json' ||
+      ((arg === '-o' || arg === '--output') && argv[i + 1] === 'json'),
+  );
 }
 
 /**
@@ -289,7 +336,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       error = new RemotelerError('RMT_INTERNAL', String((thrown as Error)?.message ?? thrown), {
         cause: thrown,
       });
-    if (argv.includes('--json')) io.stderr.write(`${JSON.stringify({ error: error.toJSON() })}\n`);
+    if (wantsJson(argv)) io.stderr.write(`${JSON.stringify({ error: error.toJSON() })}\n`);
     else io.stderr.write(`${error.userMessage}\n`);
     return EXIT_CODES[error.category] ?? EXIT_CODES.internal;
   }

@@ -17,6 +17,10 @@ export interface ProxyClientOptions {
   readonly timeoutMs?: number;
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function fingerprint(der: Buffer): string {
   return `sha256:${createHash('sha256').update(der).digest('hex')}`;
 }
@@ -58,8 +62,11 @@ export class ProxyClient {
     this.#base = proxyUrl(options.proxy);
   }
 
-  /** Sends one request and returns the parsed JSON answer. */
-  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  /**
+   * Sends one request and returns the parsed JSON answer (`undefined` for an answer without a body,
+   * such as a 204 to a DELETE).
+   */
+  async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const pinned = this.#options.trust.caPin !== undefined && this.#options.trust.caPem === undefined;
     // A pin is resolved to the CA certificate first, on a connection that sends no data; the request
     // itself then verifies the chain against that certificate like any --ca-file.
@@ -109,11 +116,14 @@ export class ProxyClient {
           }
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300 && json !== undefined) return resolve(json as T);
+          if (status === 204) return resolve(undefined as T);
           const code = typeof json?.code === 'string' ? json.code : '';
           if (errorDefinition(code)) {
             return reject(
               new RemotelerError(code as ErrorCode, String(json?.message ?? code), {
                 ...(typeof json?.hint === 'string' ? { hint: json.hint } : {}),
+                // Validation problems (paths and expectations) help the user fix the request.
+                ...(isRecord(json?.details) ? { details: json.details } : {}),
               }),
             );
           }

@@ -132,7 +132,7 @@ describe('remoteler login with SSO (loopback redirect, headless browser)', () =>
     expect(certificates.size).toBe(1);
     const renewed = JSON.parse(await readFile(profilePath, 'utf8'));
     expect(Date.parse(renewed.notAfter)).toBeGreaterThan(Date.now());
-  });
+  }, 120_000); // ten node processes at once: slow on a busy 2-core machine, never a timing assertion
 });
 
 interface Started {

@@ -6,6 +6,7 @@ import {
   createMemoryUserStore,
   hashPassword,
   LocalUserConnector,
+  type LockStore,
   MemoryAuditSink,
   MemoryRoleStore,
   type Role,
@@ -55,6 +56,8 @@ export interface StackParts {
   readonly hostCa: X509CertificateAuthority;
   readonly decoder: X509IdentityDecoder;
   readonly roles: readonly Role[];
+  /** The lock store Auth uses (the admin API writes it), for a Proxy that checks locks too. */
+  readonly locks: LockStore;
 }
 
 /**
@@ -107,8 +110,9 @@ export async function startAuthStack(
   });
   const idp = new TestIdpConnector();
   const decoder = new X509IdentityDecoder({ userBundle: userCa.bundle(), hostBundle: hostCa.bundle() });
+  const locks = createMemoryLockStore();
   const proxyKubeAddress = options.startProxy
-    ? await options.startProxy({ userCa, hostCa, decoder, roles: [developer] })
+    ? await options.startProxy({ userCa, hostCa, decoder, roles: [developer], locks })
     : options.proxyKubeAddress;
   const service = await AuthService.create({
     clusterName: 'root.test',
@@ -125,7 +129,7 @@ export async function startAuthStack(
     roles,
     users: createMemoryUserStore(),
     clusters,
-    locks: createMemoryLockStore(),
+    locks,
     audit: new MemoryAuditSink(),
     ...(proxyKubeAddress === undefined ? {} : { proxyKubeAddress }),
   });
