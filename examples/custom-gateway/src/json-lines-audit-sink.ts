@@ -17,6 +17,11 @@ export interface JsonLinesAuditSinkOptions {
    * survives a crash of the machine, not only of the process. Default true.
    */
   readonly sync?: boolean;
+  /**
+   * Most events waiting to be written. Beyond it `emit()` rejects with RMT_AUDIT_SINK_FULL instead
+   * of growing memory without bound while the disk is slow. Default 10 000.
+   */
+  readonly maxPendingEvents?: number;
 }
 
 interface Pending {
@@ -39,15 +44,19 @@ export class JsonLinesAuditSink implements AuditSink {
   readonly path: string;
   readonly #file: FileHandle;
   readonly #sync: boolean;
+  readonly #maxPending: number;
   #queue: Pending[] = [];
+  /** A failed write may have left part of a line: the next write starts on a fresh line. */
+  #torn = false;
   #writing: Promise<void> | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  private constructor(path: string, file: FileHandle, sync: boolean) {
+  private constructor(path: string, file: FileHandle, sync: boolean, maxPending: number) {
     this.path = path;
     this.#file = file;
     this.#sync = sync;
+    this.#maxPending = maxPending;
   }
 
   /**
@@ -55,18 +64,24 @@ export class JsonLinesAuditSink implements AuditSink {
    * Rejects with RMT_AUDIT_SINK_WRITE_FAILED when it cannot.
    */
   static async open(options: JsonLinesAuditSinkOptions): Promise<JsonLinesAuditSink> {
+    const problems: Array<{ path: string; message: string }> = [];
     if (typeof options?.path !== 'string' || options.path === '')
+      problems.push({ path: 'path', message: 'must be a non-empty string' });
+    const maxPending = options?.maxPendingEvents ?? 10_000;
+    if (!Number.isSafeInteger(maxPending) || maxPending < 1)
+      problems.push({ path: 'maxPendingEvents', message: 'must be a positive integer' });
+    if (problems.length > 0)
       throw new RemotelerError(
         'RMT_CONFIG_INVALID',
-        'JsonLinesAuditSink options are invalid: path: must be a non-empty string',
-        { details: { problems: [{ path: 'path', message: 'must be a non-empty string' }] } },
+        `JsonLinesAuditSink options are invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+        { details: { problems } },
       );
     try {
       await mkdir(dirname(options.path), { recursive: true, mode: 0o700 });
       // 'a': O_APPEND, so each write lands at the end even if a log shipper truncates or another
       // writer appends (POSIX write(2) with O_APPEND).
       const file = await open(options.path, 'a', 0o600);
-      return new JsonLinesAuditSink(options.path, file, options.sync ?? true);
+      return new JsonLinesAuditSink(options.path, file, options.sync ?? true, maxPending);
     } catch (error) {
       throw writeFailed(options.path, error);
     }
@@ -79,6 +94,16 @@ export class JsonLinesAuditSink implements AuditSink {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (this.#queue.length >= this.#maxPending)
+      return Promise.reject(
+        new RemotelerError(
+          'RMT_AUDIT_SINK_FULL',
+          `${this.#maxPending} audit events are waiting to be written`,
+          {
+            details: { maxPendingEvents: this.#maxPending, type: event.type },
+          },
+        ),
+      );
     // Serialised now: a caller that mutates the event afterwards cannot change what is recorded.
     const line = `${JSON.stringify(event)}\n`;
     return new Promise<void>((resolve, reject) => {
@@ -117,10 +142,13 @@ export class JsonLinesAuditSink implements AuditSink {
       const batch = this.#queue;
       this.#queue = [];
       try {
-        await this.#file.appendFile(batch.map((pending) => pending.line).join(''), 'utf8');
+        const lines = batch.map((pending) => pending.line).join('');
+        await this.#file.appendFile(this.#torn ? `\n${lines}` : lines, 'utf8');
+        this.#torn = false;
         if (this.#sync) await this.#file.datasync();
         for (const pending of batch) pending.resolve();
       } catch (error) {
+        this.#torn = true;
         const failure = writeFailed(this.path, error);
         for (const pending of batch) pending.reject(failure);
       }

@@ -72,6 +72,30 @@ describe('JsonLinesAuditSink', () => {
     await expectRemotelerError(() => sink.flush(), 'RMT_AUDIT_SINK_CLOSED');
   });
 
+  it('rejects the events of a failed write with a code instead of reporting them written', async () => {
+    // /dev/full answers every write with ENOSPC, as a full disk does.
+    const sink = await JsonLinesAuditSink.open({ path: '/dev/full', sync: false });
+    try {
+      const error = await expectRemotelerError(
+        () => sink.emit(createAuditEvent('role.created', { user: 'admin', name: 'dev' })),
+        'RMT_AUDIT_SINK_WRITE_FAILED',
+      );
+      expect(error.details).toMatchObject({ path: '/dev/full', reason: 'ENOSPC' });
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it('refuses events beyond its pending limit instead of queueing without bound', async () => {
+    const sink = await JsonLinesAuditSink.open({ path: join(dir, 'audit.jsonl'), maxPendingEvents: 2 });
+    const event = () => createAuditEvent('role.created', { user: 'admin', name: 'dev' });
+    // The first emit is taken by the writer at once; two more fill the queue.
+    const accepted = [sink.emit(event()), sink.emit(event()), sink.emit(event())];
+    await expectRemotelerError(() => sink.emit(event()), 'RMT_AUDIT_SINK_FULL');
+    await Promise.all(accepted);
+    await sink.close();
+  });
+
   it('refuses to open a file it may not write, with a code and the path', async () => {
     if (process.getuid?.() === 0) {
       // root ignores file modes; a directory in place of the file fails for everyone.
