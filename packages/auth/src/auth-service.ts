@@ -161,6 +161,16 @@ export interface JoinRequest extends RequestContext {
   readonly ipAddresses?: readonly string[];
 }
 
+/** What {@link AuthService.issueJoinToken} needs. */
+export interface JoinTokenRequest {
+  readonly role: HostRole;
+  /** Lifetime in ms; default 15 minutes, at most `maxJoinTokenTtlMs`. */
+  readonly ttlMs?: number;
+  /** Who creates it (an admin's username, or the operator's tool), for the audit event. */
+  readonly createdBy: string;
+  readonly clientIp?: string;
+}
+
 /** A new join token: `token` is the secret, shown once. */
 export interface CreatedJoinToken {
   /** Non-secret name (for audit and listing). */
@@ -200,6 +210,8 @@ interface IssuedCode {
 interface JoinTokenRecord {
   readonly name: string;
   readonly role: HostRole;
+  /** Settles `true` once `join_token.created` is stored; `false` when the sink refused it (the token is then dead). */
+  readonly recorded: Promise<boolean>;
 }
 
 type ConnectorEntry = { readonly connector: IdentityConnector; readonly mapping: ClaimsToRolesMatcher };
@@ -705,13 +717,29 @@ export class AuthService {
 
   /**
    * Creates a single-use join token for a host of `role`, valid `ttlMs` (default 15 minutes, at
-   * most `maxJoinTokenTtlMs`). Only the token's SHA-256 is kept.
+   * most `maxJoinTokenTtlMs`). Only the token's SHA-256 is kept. Audits `join_token.created` and
+   * resolves once the sink stored it; when the sink refuses, the token is revoked and the sink's
+   * error is thrown (no unaudited token can be used).
    */
-  createJoinToken(request: {
-    readonly role: HostRole;
-    readonly ttlMs?: number;
-    readonly createdBy: string;
-  }): CreatedJoinToken {
+  async issueJoinToken(request: JoinTokenRequest): Promise<CreatedJoinToken> {
+    const { created, recorded } = this.#createJoinToken(request);
+    await recorded;
+    return created;
+  }
+
+  /**
+   * {@link issueJoinToken} for callers that cannot wait (in-process setup): returns at once, and a
+   * `join` with the token waits until `join_token.created` is stored; if the sink refused it, the
+   * token is dead and the join is refused.
+   */
+  createJoinToken(request: JoinTokenRequest): CreatedJoinToken {
+    const { created, recorded } = this.#createJoinToken(request);
+    // The outcome is kept on the token record, which `join` waits for.
+    recorded.catch(() => {});
+    return created;
+  }
+
+  #createJoinToken(request: JoinTokenRequest): { created: CreatedJoinToken; recorded: Promise<void> } {
     this.#assertOpen();
     const ttlMs = request.ttlMs ?? 15 * MINUTE;
     if (!(Number.isSafeInteger(ttlMs) && ttlMs > 0 && ttlMs <= this.#maxJoinTtlMs))
@@ -722,11 +750,31 @@ export class AuthService {
     if (request.role !== 'proxy' && request.role !== 'agent')
       throw new RemotelerError('RMT_AUTH_REQUEST_INVALID', 'a join token role must be proxy or agent');
     const token = randomBytes(32).toString('base64url');
+    const key = sha256Hex(token);
     const name = `jt-${sha256Hex(`name:${token}`).slice(0, 16)}`;
     const expiresAt = this.#clock() + ttlMs;
-    if (!this.#joinTokens.add(sha256Hex(token), { name, role: request.role }, expiresAt))
+    const expires = isoTime(new Date(expiresAt));
+    const recorded = this.#emit(
+      'join_token.created',
+      { user: request.createdBy, tokenName: name, joinRole: request.role, expires },
+      request.clientIp,
+    ).catch((error: unknown) => {
+      this.#joinTokens.delete(key);
+      throw error;
+    });
+    const record: JoinTokenRecord = {
+      name,
+      role: request.role,
+      recorded: recorded.then(
+        () => true,
+        () => false,
+      ),
+    };
+    if (!this.#joinTokens.add(key, record, expiresAt)) {
+      recorded.catch(() => {});
       throw new RemotelerError('RMT_AUTH_TOO_MANY_PENDING', 'too many unused join tokens');
-    return { name, token, role: request.role, expiresAt: isoTime(new Date(expiresAt)) };
+    }
+    return { created: { name, token, role: request.role, expiresAt: expires }, recorded };
   }
 
   /** The unused, unexpired join tokens: names, roles and expiry, never the secrets. */
@@ -739,12 +787,17 @@ export class AuthService {
     }));
   }
 
-  /** Revokes an unused join token by name; `RMT_STORE_NOT_FOUND` when there is no such live token. */
-  revokeJoinToken(name: string): void {
+  /**
+   * Revokes an unused join token by name and audits `join_token.revoked` (`revokedBy`, default
+   * `system`); `RMT_STORE_NOT_FOUND` when there is no such live token. The token is dead before
+   * the event is written, so a refusing sink can never keep a revoked token alive.
+   */
+  async revokeJoinToken(name: string, revokedBy = 'system', clientIp?: string): Promise<void> {
     this.#assertOpen();
     for (const { key, value } of this.#joinTokens.entries())
       if (value.name === name) {
         this.#joinTokens.delete(key);
+        await this.#emit('join_token.revoked', { user: revokedBy, tokenName: name }, clientIp);
         return;
       }
     throw new RemotelerError('RMT_STORE_NOT_FOUND', `there is no unused join token ${JSON.stringify(name)}`);
@@ -755,6 +808,12 @@ export class AuthService {
     this.#assertOpen();
     const taken =
       typeof request.token === 'string' ? this.#joinTokens.take(sha256Hex(request.token)) : undefined;
+    // A token whose creation could not be audited is dead (see createJoinToken).
+    if (taken && !(await taken.value.recorded))
+      throw new RemotelerError(
+        'RMT_AUTH_JOIN_TOKEN_INVALID',
+        'the join token was never recorded in the audit log',
+      );
     if (!taken || taken.expired || taken.value.role !== request.role)
       throw new RemotelerError(
         'RMT_AUTH_JOIN_TOKEN_INVALID',
@@ -781,13 +840,25 @@ export class AuthService {
       readonly publicKey: string;
       readonly dnsNames?: readonly string[];
       readonly ipAddresses?: readonly string[];
+      readonly clientIp?: string;
     },
   ): Promise<IssuedHostCertificate> {
     this.#assertOpen();
     if (current.host.clusterName !== this.clusterName)
       throw new RemotelerError('RMT_AUTH_HOST_MISMATCH', 'the host certificate belongs to another cluster');
     const publicKey = checkPublicKey(request.publicKey);
-    return this.#issueHost(publicKey, current.host.hostId, current.host.role, request);
+    const issued = await this.#issueHost(publicKey, current.host.hostId, current.host.role, request);
+    await this.#emit(
+      'host.renewed',
+      {
+        hostId: current.host.hostId,
+        hostRole: current.host.role,
+        serial: issued.serialNumber,
+        notAfter: issued.notAfter,
+      },
+      request.clientIp,
+    );
+    return issued;
   }
 
   /**

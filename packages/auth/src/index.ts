@@ -5,6 +5,7 @@ export {
   type IssuedHostCertificate,
   type IssuedUserCertificate,
   type JoinRequest,
+  type JoinTokenRequest,
   type PasswordLoginRequest,
   type PingInfo,
   type ReissueRequest,

@@ -276,6 +276,17 @@ describe('admin API', () => {
       },
     });
     expect(cluster.status, JSON.stringify(cluster.json)).toBe(201);
+    const relabelled = await api('PUT', '/v1/admin/clusters/stage-1', {
+      ...as,
+      body: {
+        kind: 'kube_cluster',
+        version: 'v1',
+        metadata: { name: 'stage-1', labels: { env: 'staging' } },
+        spec: { upstream: { type: 'in_cluster' } },
+      },
+    });
+    expect(relabelled.status, JSON.stringify(relabelled.json)).toBe(200);
+    expect((await api('DELETE', '/v1/admin/clusters/stage-1', as)).status).toBe(204);
     const lock = await api('PUT', '/v1/admin/locks/bob-lock', {
       ...as,
       body: {
@@ -297,9 +308,18 @@ describe('admin API', () => {
       'role.created',
       'role.updated',
       'user.created',
+      'kube_cluster.created',
+      'kube_cluster.updated',
+      'kube_cluster.deleted',
       'lock.created',
       'lock.deleted',
       'role.deleted',
+    ]);
+    const clusterEvents = (await stack.events()).filter((e) => e.type.startsWith('kube_cluster.'));
+    expect(clusterEvents.map((e) => [e.code, e.user, 'name' in e ? e.name : undefined])).toEqual([
+      ['R5300I', 'root', 'stage-1'],
+      ['R5301I', 'root', 'stage-1'],
+      ['R5302I', 'root', 'stage-1'],
     ]);
   });
 
@@ -357,6 +377,13 @@ describe('join tokens', () => {
     expect(again.json.code).toBe('RMT_AUTH_JOIN_TOKEN_INVALID');
     const events = await stack.events();
     expect(events.filter((e) => e.type === 'join_token.used')).toHaveLength(1);
+    expect(events.find((e) => e.type === 'join_token.created')).toMatchObject({
+      code: 'R6001I',
+      user: 'root',
+      tokenName: token.json.name,
+      joinRole: 'proxy',
+      expires: token.json.expiresAt,
+    });
     expect(JSON.stringify(events)).not.toContain(token.json.token);
 
     const nextKey = keyPair();
@@ -369,6 +396,14 @@ describe('join tokens', () => {
     });
     expect(renewed.status, JSON.stringify(renewed.json)).toBe(200);
     expect(renewed.json).toMatchObject({ hostId: 'proxy-1', role: 'proxy' });
+    expect((await stack.events()).find((e) => e.type === 'host.renewed')).toMatchObject({
+      code: 'R6003I',
+      hostId: 'proxy-1',
+      hostRole: 'proxy',
+      serial: renewed.json.serialNumber,
+      notAfter: renewed.json.notAfter,
+      clientIp: '127.0.0.1',
+    });
     // A user certificate is not a host certificate.
     const asUser = await api('POST', '/v1/join/renew', {
       cert: root.cert,
@@ -389,6 +424,9 @@ describe('join tokens', () => {
     expect(JSON.stringify(listed.json)).not.toContain(created.json.token);
     expect((await api('DELETE', `/v1/admin/tokens/${created.json.name}`, as)).status).toBe(204);
     expect((await api('DELETE', `/v1/admin/tokens/${created.json.name}`, as)).status).toBe(404);
+    expect((await stack.events()).filter((e) => e.type === 'join_token.revoked')).toEqual([
+      expect.objectContaining({ code: 'R6002I', user: 'root', tokenName: created.json.name }),
+    ]);
     const join = await api('POST', '/v1/join', {
       body: {
         token: created.json.token,

@@ -51,6 +51,12 @@ export {
   resolveProxyLimits,
 } from './limits/proxy-limits.js';
 export { type RateDecision, UserRateLimiter, type UserRateLimiterOptions } from './limits/rate-limiter.js';
+export { type ProxyHeader, readProxyHeader } from './listener/proxy-protocol.js';
+export {
+  createProxyProtocolAcceptor,
+  type ProxyProtocolAcceptor,
+  type ProxyProtocolOptions,
+} from './listener/proxy-protocol-acceptor.js';
 export {
   createTlsListener,
   type ListenerTlsMaterial,
@@ -73,7 +79,7 @@ export { createAuthorizeStep } from './pipeline/steps/authorize.js';
 export { createForwardStep, isLongRunning } from './pipeline/steps/forward.js';
 export { createImpersonateStep } from './pipeline/steps/impersonate.js';
 export { createRouteStep } from './pipeline/steps/route.js';
-export { createProxy, type ProxyOptions, type RemotelerProxy } from './proxy.js';
+export { createProxy, type ProxyOptions, type RemotelerProxy, type WebApiContext } from './proxy.js';
 export { isValidClusterName, type ProxyCluster } from './routing/cluster.js';
 export {
   type ClusterRegistry,

@@ -7,6 +7,7 @@ import { findLock, type LockSource, lockedError } from './access/lock-source.js'
 import type { UserCertificateDecoder } from './identity/user-certificate-decoder.js';
 import { createLimitsStep } from './limits/limits-step.js';
 import { type ProxyLimits, resolveProxyLimits } from './limits/proxy-limits.js';
+import type { ProxyProtocolOptions } from './listener/proxy-protocol-acceptor.js';
 import { createTlsListener, type ListenerTlsMaterial, type TlsListener } from './listener/tls-listener.js';
 import type { ProxyAuditEvent } from './pipeline/audit-event.js';
 import type { ProxyExchange } from './pipeline/exchange.js';
@@ -73,7 +74,19 @@ export interface ProxyOptions {
    * `handle` for a remote Auth service. Upgrades on those paths are refused. Default: none (every
    * path is Kubernetes).
    */
-  readonly webApi?: (request: IncomingMessage, response: ServerResponse) => void;
+  readonly webApi?: (request: IncomingMessage, response: ServerResponse, context: WebApiContext) => void;
+  /**
+   * PROXY protocol v1/v2 from trusted load balancers (their addresses or CIDR ranges): the client
+   * address in audit events, `X-Forwarded-For` and the web API is then the one the balancer names.
+   * Default: off.
+   */
+  readonly proxyProtocol?: ProxyProtocolOptions;
+}
+
+/** What the Proxy knows about a web API request beyond the request itself. */
+export interface WebApiContext {
+  /** The client's address (from the PROXY header when a trusted balancer sent one). */
+  readonly clientAddress: string | undefined;
 }
 
 /** A running (or ready to run) Proxy Service. */
@@ -145,6 +158,8 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     material: tlsMaterial,
     ...(options.maxHeaderSize !== undefined && { maxHeaderSize: options.maxHeaderSize }),
     ...(options.headersTimeoutMs !== undefined && { headersTimeoutMs: options.headersTimeoutMs }),
+    ...(options.proxyProtocol && { proxyProtocol: options.proxyProtocol }),
+    onError: (error) => onError(error),
   });
   const pool = new UpstreamPool(options.upstream);
   const sessions = new OpenSessions();
@@ -182,7 +197,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
   };
   const unsubscribe = options.clusters.subscribe((event) => {
     if (event.type === 'removed') pool.release(event.cluster.name);
-    else if (options.checkImpersonation !== false && listener.server.listening) reportCheck(event.cluster);
+    else if (options.checkImpersonation !== false && listener.acceptor.listening) reportCheck(event.cluster);
   });
   const upgraded = new Set<Duplex>();
   // A role change that removes access ends the sessions and watches that relied on it.
@@ -256,7 +271,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
       socket,
       head,
       receivedAt: now(),
-      clientAddress: req.socket?.remoteAddress,
+      clientAddress: req.socket ? listener.clientAddress(req.socket) : undefined,
       signal: controller.signal,
     };
     if (kind === 'upgrade' && sessionHooks.enabled) exchange.relayObserver = sessionHooks.observe(exchange);
@@ -289,7 +304,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
   listener.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (webApi && isWebApiPath(req.url)) {
       try {
-        webApi(req, res);
+        webApi(req, res, { clientAddress: listener.clientAddress(req.socket) });
       } catch (error) {
         onError(error);
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -326,7 +341,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     },
     listen(port = 0, host = '127.0.0.1') {
       return new Promise<AddressInfo>((resolve, reject) => {
-        const server = listener.server;
+        const server = listener.acceptor;
         const onError = (error: Error) => reject(error);
         server.once('error', onError);
         server.listen(port, host, () => {
@@ -343,9 +358,10 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
         unsubscribeLocks?.();
         unsubscribeRoles?.();
         const server = listener.server;
+        const acceptor = listener.acceptor;
         const stopped = new Promise<void>((resolve) => {
-          if (!server.listening) resolve();
-          else server.close(() => resolve());
+          if (!acceptor.listening) resolve();
+          else acceptor.close(() => resolve());
         });
         server.closeIdleConnections();
         let timer: NodeJS.Timeout | undefined;

@@ -103,9 +103,9 @@ export async function putResource(
         ? await store.update(resource, { expectedRevision: existing.metadata.revision as string })
         : await store.create(resource);
   const created = existing === undefined;
-  const event = `${kind === 'roles' ? 'role' : 'user'}.${created ? 'created' : 'updated'}` as const;
-  // kube_cluster changes have no audit event type in the core catalog yet (see the package README).
-  if (kind !== 'clusters') await service.audit(event, { user: admin.username, name }, clientIp);
+  const subject = kind === 'roles' ? 'role' : kind === 'users' ? 'user' : 'kube_cluster';
+  const event = `${subject}.${created ? 'created' : 'updated'}` as const;
+  await service.audit(event, { user: admin.username, name }, clientIp);
   return { resource: stored, created };
 }
 
@@ -119,7 +119,13 @@ export async function deleteResource(
 ): Promise<void> {
   const { store } = handler(service, kind);
   await store.delete(name);
-  if (kind === 'clusters') return;
-  const type = kind === 'roles' ? 'role.deleted' : kind === 'users' ? 'user.deleted' : 'lock.deleted';
+  const type =
+    kind === 'roles'
+      ? 'role.deleted'
+      : kind === 'users'
+        ? 'user.deleted'
+        : kind === 'clusters'
+          ? 'kube_cluster.deleted'
+          : 'lock.deleted';
   await service.audit(type, { user: admin.username, name }, clientIp);
 }

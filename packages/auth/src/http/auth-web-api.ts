@@ -122,9 +122,17 @@ export class AuthWebApi {
     this.#routes = this.#buildRoutes();
   }
 
-  /** Answers one request; never throws (failures become error replies). */
-  handle(request: IncomingMessage, response: ServerResponse): void {
-    void this.#handle(request, response);
+  /**
+   * Answers one request; never throws (failures become error replies). `context.clientAddress`
+   * replaces the socket's address for rate limits and audit: the host passes it when it knows better
+   * (a Proxy behind a PROXY-protocol load balancer); it is the host's word, not the client's.
+   */
+  handle(
+    request: IncomingMessage,
+    response: ServerResponse,
+    context?: { readonly clientAddress?: string | undefined },
+  ): void {
+    void this.#handle(request, response, context?.clientAddress);
   }
 
   #buildRoutes(): Route[] {
@@ -235,8 +243,8 @@ export class AuthWebApi {
         pattern: /^\/v1\/admin\/tokens\/([^/]+)$/,
         methods: {
           DELETE: async (c) => {
-            await this.#admin(c);
-            s.revokeJoinToken(decodeName(c.params[0] as string));
+            const admin = await this.#admin(c);
+            await s.revokeJoinToken(decodeName(c.params[0] as string), admin.username, c.clientIp);
             return { status: 204 };
           },
         },
@@ -252,10 +260,11 @@ export class AuthWebApi {
             const admin = await this.#admin(c);
             const b = parseBody(createTokenSchema, await json(c), 'join token request');
             const ttlMs = secondsToMs(b.ttlSeconds);
-            const body = s.createJoinToken({
+            const body = await s.issueJoinToken({
               role: b.role,
               createdBy: admin.username,
               ...(ttlMs === undefined ? {} : { ttlMs }),
+              ...(c.clientIp === undefined ? {} : { clientIp: c.clientIp }),
             });
             return { status: 201, body };
           },
@@ -325,17 +334,23 @@ export class AuthWebApi {
           POST: async (c) => {
             const host = this.#host(c);
             const b = parseBody(renewSchema, await json(c), 'host renewal request');
-            return { status: 200, body: await s.renewHost(host, b) };
+            return {
+              status: 200,
+              body: await s.renewHost(host, {
+                ...b,
+                ...(c.clientIp === undefined ? {} : { clientIp: c.clientIp }),
+              }),
+            };
           },
         },
       },
     ];
   }
 
-  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async #handle(request: IncomingMessage, response: ServerResponse, hostAddress?: string): Promise<void> {
     let reply: Reply;
     try {
-      reply = await this.#route(request);
+      reply = await this.#route(request, hostAddress);
     } catch (error) {
       reply = this.#errorReply(error);
       // A body we did not read (too large, wrong type, refused early) must not be parsed as the
@@ -362,7 +377,7 @@ export class AuthWebApi {
     if (headers.connection === 'close') response.once('finish', () => request.socket.destroySoon?.());
   }
 
-  async #route(request: IncomingMessage): Promise<Reply> {
+  async #route(request: IncomingMessage, hostAddress: string | undefined): Promise<Reply> {
     const url = new URL(request.url ?? '/', 'https://auth.invalid');
     for (const route of this.#routes) {
       const match = route.pattern.exec(url.pathname);
@@ -376,7 +391,7 @@ export class AuthWebApi {
             details: { allow: Object.keys(route.methods) },
           },
         );
-      const caller = this.#caller(request);
+      const caller = this.#caller(request, hostAddress);
       return handler({ request, url, clientIp: caller.clientIp, caller, params: match.slice(1) });
     }
     throw new RemotelerError('RMT_AUTH_ROUTE_NOT_FOUND', `there is no endpoint ${url.pathname}`);
@@ -390,9 +405,9 @@ export class AuthWebApi {
    * {@link CLIENT_CERTIFICATE_HEADER}. From anyone else both headers are ignored (X-Forwarded-For is
    * never read: any client can send it).
    */
-  #caller(request: IncomingMessage): Caller {
+  #caller(request: IncomingMessage, hostAddress: string | undefined): Caller {
     const socket = request.socket as TLSSocket;
-    const socketAddress = socket.remoteAddress;
+    const socketAddress = hostAddress ?? socket.remoteAddress;
     // `authorized` is the TLS layer's verdict against the listener's bundles; the decoder then
     // checks the kind (user vs host CA) and the identity encoding.
     const peer = socket.authorized ? socket.getPeerX509Certificate?.() : undefined;

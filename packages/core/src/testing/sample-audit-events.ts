@@ -70,7 +70,23 @@ const FIELDS: { readonly [T in AuditEventType]: AuditEventFields[T] } = {
     expires: '2030-01-01T00:00:00Z',
   },
   'lock.deleted': { user: 'admin', name: 'lock-1' },
+  'kube_cluster.created': { user: 'admin', name: 'dev-1' },
+  'kube_cluster.updated': { user: 'admin', name: 'dev-1' },
+  'kube_cluster.deleted': { user: 'admin', name: 'dev-1' },
   'join_token.used': { tokenName: 'proxy-join', joinRole: 'proxy', hostId: 'proxy-1' },
+  'join_token.created': {
+    user: 'admin',
+    tokenName: 'jt-0123456789abcdef',
+    joinRole: 'proxy',
+    expires: '2030-01-01T00:15:00.000Z',
+  },
+  'join_token.revoked': { user: 'admin', tokenName: 'jt-0123456789abcdef' },
+  'host.renewed': {
+    hostId: 'proxy-1',
+    hostRole: 'proxy',
+    serial: '0a1b2c',
+    notAfter: '2030-01-02T00:00:00.000Z',
+  },
 };
 
 /**

@@ -26,7 +26,13 @@ export const AUDIT_EVENT_CODES = Object.freeze({
   'user.deleted': 'R5102I',
   'lock.created': 'R5200I',
   'lock.deleted': 'R5201I',
+  'kube_cluster.created': 'R5300I',
+  'kube_cluster.updated': 'R5301I',
+  'kube_cluster.deleted': 'R5302I',
   'join_token.used': 'R6000I',
+  'join_token.created': 'R6001I',
+  'join_token.revoked': 'R6002I',
+  'host.renewed': 'R6003I',
 } as const);
 
 /** Every audit event type, e.g. `kube.request`. */
@@ -120,6 +126,31 @@ export interface AuditEventFields {
     readonly expires?: string;
   };
   'lock.deleted': ResourceChangeFields;
+  'kube_cluster.created': ResourceChangeFields;
+  'kube_cluster.updated': ResourceChangeFields;
+  'kube_cluster.deleted': ResourceChangeFields;
+  'join_token.created': {
+    /** The admin (or the operator's tool) that created it. */
+    readonly user: string;
+    /** The token's name, never its secret value. */
+    readonly tokenName: string;
+    readonly joinRole: string;
+    /** RFC 3339 expiry of the token. */
+    readonly expires: string;
+  };
+  'join_token.revoked': {
+    readonly user: string;
+    readonly tokenName: string;
+  };
+  'host.renewed': {
+    readonly hostId: string;
+    /** `proxy`, `agent`, `auth`… */
+    readonly hostRole: string;
+    /** Hex serial number of the new host certificate. */
+    readonly serial: string;
+    /** RFC 3339 expiry of the new host certificate. */
+    readonly notAfter: string;
+  };
   'join_token.used': {
     /** The token's name, never its secret value. */
     readonly tokenName: string;

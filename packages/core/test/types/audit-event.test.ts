@@ -29,7 +29,13 @@ describe('audit events', () => {
         'role.deleted',
         'user.created',
         'lock.created',
+        'kube_cluster.created',
+        'kube_cluster.updated',
+        'kube_cluster.deleted',
         'join_token.used',
+        'join_token.created',
+        'join_token.revoked',
+        'host.renewed',
       ]),
     );
   });

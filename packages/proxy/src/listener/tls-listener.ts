@@ -1,4 +1,6 @@
 import { createServer, type Server } from 'node:https';
+import type { Server as NetServer } from 'node:net';
+import { createProxyProtocolAcceptor, type ProxyProtocolOptions } from './proxy-protocol-acceptor.js';
 
 /** PEM material of the listener; read again for every new connection, so rotation needs no restart. */
 export interface ListenerTlsMaterial {
@@ -23,12 +25,21 @@ export interface TlsListenerOptions {
   readonly headersTimeoutMs?: number;
   /** Idle time of a keep-alive connection between requests, in ms. Default 60 000. */
   readonly keepAliveTimeoutMs?: number;
+  /** PROXY protocol v1/v2 from trusted load balancers. Default: off (the TCP peer is the client). */
+  readonly proxyProtocol?: ProxyProtocolOptions;
+  /** Receives malformed or missing PROXY headers from trusted sources. Default: none. */
+  readonly onError?: (error: unknown) => void;
 }
 
 /** The listener and the function that re-reads TLS material immediately (e.g. right after a CA rotation). */
 export interface TlsListener {
+  /** The node:https server: requests, upgrades and TLS. */
   readonly server: Server;
+  /** The server that listens: `server` itself, or the PROXY protocol acceptor in front of it. */
+  readonly acceptor: NetServer;
   refreshTls(): void;
+  /** The client's address: from the PROXY header when a trusted balancer sent one, else the TCP peer's. */
+  clientAddress(socket: { readonly remoteAddress?: string | undefined }): string | undefined;
 }
 
 /**
@@ -73,5 +84,13 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
   // Prepended so that it runs before node:tls wraps the new TCP socket with the shared context:
   // the handshake of this very connection already uses the refreshed trust bundle.
   server.prependListener('connection', refreshTls);
-  return { server, refreshTls };
+  const front = options.proxyProtocol
+    ? createProxyProtocolAcceptor(server, options.proxyProtocol, options.onError ?? (() => {}))
+    : undefined;
+  return {
+    server,
+    acceptor: front?.server ?? server,
+    refreshTls,
+    clientAddress: (socket) => front?.sourceOf(socket) ?? socket.remoteAddress,
+  };
 }

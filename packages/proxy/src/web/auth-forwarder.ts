@@ -29,7 +29,11 @@ export interface AuthForwarderOptions {
 /** Forwards web API requests from the Proxy's web port to a remote Auth service. */
 export interface AuthForwarder {
   /** Forwards one request (to be passed as `ProxyOptions.webApi`); never throws. */
-  handle(request: IncomingMessage, response: ServerResponse): void;
+  handle(
+    request: IncomingMessage,
+    response: ServerResponse,
+    context?: { readonly clientAddress?: string | undefined },
+  ): void;
   /** Closes the connections to Auth after in-flight requests. Idempotent. */
   close(): Promise<void>;
 }
@@ -108,7 +112,11 @@ export function createAuthForwarder(options: AuthForwarderOptions): AuthForwarde
     return current.agent;
   };
 
-  const forward = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+  const forward = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    clientAddress: string | undefined,
+  ): Promise<void> => {
     if (closed) throw authUnavailable(new Error('the Auth forwarder is closed'));
     const headers: Record<string, string> = {};
     for (const name of REQUEST_HEADERS) {
@@ -116,7 +124,8 @@ export function createAuthForwarder(options: AuthForwarderOptions): AuthForwarde
       if (typeof value === 'string') headers[name] = value;
     }
     const socket = request.socket as TLSSocket;
-    if (socket.remoteAddress) headers[CLIENT_IP_HEADER] = socket.remoteAddress;
+    const address = clientAddress ?? socket.remoteAddress;
+    if (address) headers[CLIENT_IP_HEADER] = address;
     // Only a certificate this listener verified (against the *user* CA) is relayed.
     const peer = socket.authorized ? socket.getPeerX509Certificate?.() : undefined;
     if (peer) headers[CLIENT_CERTIFICATE_HEADER] = peer.raw.toString('base64');
@@ -155,8 +164,8 @@ export function createAuthForwarder(options: AuthForwarderOptions): AuthForwarde
   };
 
   return {
-    handle(request, response) {
-      forward(request, response).catch((error: unknown) => {
+    handle(request, response, context) {
+      forward(request, response, context?.clientAddress).catch((error: unknown) => {
         const known = RemotelerError.is(error) ? error : authUnavailable(error);
         options.onError?.(known);
         sendError(response, known);

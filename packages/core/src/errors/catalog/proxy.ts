@@ -169,4 +169,11 @@ export const PROXY_ERRORS = defineErrors({
     summary: 'A connection upgrade was asked for on a web API path (`/v1/…`); the web API is plain HTTPS.',
     hint: 'Send exec, attach and port-forward requests to the Kubernetes paths (`/k8s/<cluster>/…`) the kubeconfig names.',
   },
+  RMT_PROXY_PROXY_PROTOCOL_INVALID: {
+    category: 'input',
+    status: 400,
+    summary:
+      'A connection from a trusted load balancer did not start with a valid PROXY protocol (v1 or v2) header in time; it was closed.',
+    hint: 'Turn on PROXY protocol (v1 or v2) on the load balancer for this listener, or remove it from the trusted sources.',
+  },
 });
