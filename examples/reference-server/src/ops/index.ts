@@ -46,6 +46,7 @@ export {
 export {
   JsonValueBoundary,
   LengthPrefixedBoundary,
+  SpdyFrameBoundary,
   type StreamBoundary,
   WebSocketFrameBoundary,
 } from './stream-boundaries.js';

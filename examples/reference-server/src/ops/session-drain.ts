@@ -3,6 +3,7 @@ import { RemotelerError } from '@remoteler/core';
 import {
   channelProtocolInfo,
   encodeChannelMessage,
+  encodeSpdyFrame,
   encodeWebSocketFrame,
   StreamChannel,
   WebSocketOpcode,
@@ -12,6 +13,7 @@ import type { RemotelerLogger } from './logger.js';
 import {
   JsonValueBoundary,
   LengthPrefixedBoundary,
+  SpdyFrameBoundary,
   type StreamBoundary,
   WebSocketFrameBoundary,
 } from './stream-boundaries.js';
@@ -27,9 +29,11 @@ export interface SessionDrainOptions {
 /**
  * Ends the Proxy's long exchanges the way their clients expect a server to end them, for a graceful
  * shutdown: a watch gets the end of its chunked response after a complete event (kubectl prints what
- * it got and exits 0, k8s-protocols §3.1); an exec/attach session over WebSocket gets a Failure
- * Status on the error channel and a close frame 1000 after a complete frame (kubectl prints the
- * message and exits, §5.4) instead of a cut connection (1006, `unexpected EOF`).
+ * it got and exits 0, k8s-protocols §3.1); an exec/attach session gets, after a complete frame, a
+ * Failure Status on its error channel (WebSocket, §5.4) or error stream (SPDY/3.1, §6.3) and then the
+ * end of the connection (kubectl prints the message and exits 1) instead of a cut connection (1006,
+ * `unexpected EOF`, or for kubectl 1.27 a silent exit 0). A WebSocket port-forward gets a close frame
+ * 1000; a SPDY port-forward and an upgrade still in its handshake are cut.
  */
 export interface SessionDrain {
   /** The Proxy host step (after `impersonate`) that follows long exchanges; add it to `steps`. */
@@ -82,6 +86,23 @@ function closeFrame(reason: string): Buffer {
   payload.writeUInt16BE(1000, 0); // normal closure (RFC 6455 §7.4.1)
   payload.write(reason, 2);
   return encodeWebSocketFrame({ opcode: WebSocketOpcode.CLOSE, payload });
+}
+
+/**
+ * The frames that end a SPDY/3.1 exec/attach session: the Status (v4+) or text (v1-v3) as DATA on
+ * the error stream, then that stream's FIN (k8s-protocols §6.3). The client reads the error stream
+ * until EOF and reports it; closing the connection then ends its other streams.
+ */
+function spdyGoodbye(protocolVersion: string, errorStreamId: number, message: string): Buffer {
+  const info = channelProtocolInfo(protocolVersion);
+  const payload =
+    info && info.version >= 4
+      ? JSON.stringify({ metadata: {}, status: 'Failure', message, reason: 'ServiceUnavailable', code: 503 })
+      : message;
+  return Buffer.concat([
+    encodeSpdyFrame({ type: 'data', streamId: errorStreamId, fin: false, data: Buffer.from(payload) }),
+    encodeSpdyFrame({ type: 'data', streamId: errorStreamId, fin: true, data: Buffer.alloc(0) }),
+  ]);
 }
 
 /**
@@ -141,30 +162,42 @@ export function createSessionDrain(options: SessionDrainOptions = {}): SessionDr
 
   const trackUpgrade = (exchange: ProxyExchange): Tracked => {
     const socket = exchange.socket;
+    const session = exchange.attributes?.subresource;
+    const execOrAttach = session === 'exec' || session === 'attach';
     let upstream: Readable | undefined;
-    let protocol: string | undefined;
-    let websocket = false;
-    const boundary = new WebSocketFrameBoundary();
+    let established = false;
+    // What the API server's 101 chose: a WebSocket subprotocol, or SPDY with a stream protocol.
+    let websocketProtocol: string | undefined;
+    let spdyProtocol: string | undefined;
+    let boundary: StreamBoundary | undefined;
+    let clientFrames: SpdyFrameBoundary | undefined;
+    let errorStreamId: number | undefined;
     let ending = false;
     let ended = false;
+    const goodbye = (): Buffer | undefined => {
+      if (websocketProtocol !== undefined)
+        return (
+          (execOrAttach && channelGoodbye(websocketProtocol, message)) || closeFrame('server shutting down')
+        );
+      if (spdyProtocol !== undefined && execOrAttach && errorStreamId !== undefined)
+        return spdyGoodbye(spdyProtocol, errorStreamId, message);
+      return undefined;
+    };
     const finish = () => {
       if (ended || socket.destroyed) return;
-      const goodbye =
-        websocket && protocol !== undefined
-          ? (channelGoodbye(protocol, message) ?? closeFrame('server shutting down'))
-          : undefined;
-      if (!goodbye) {
-        // SPDY/3.1 sessions and unanswered upgrades have no clean end to offer: cut.
+      const frames = goodbye();
+      if (!frames) {
+        // Unanswered upgrades and SPDY port-forwards have no clean end to offer: cut.
         ended = true;
         exchange.error ??= closingError();
         socket.destroy();
         return;
       }
-      if (!boundary.atBoundary) return;
+      if (!(boundary?.atBoundary ?? true)) return;
       ended = true;
       upstream?.unpipe(socket);
       exchange.error ??= closingError();
-      socket.end(goodbye);
+      socket.end(frames);
     };
     socket.once('pipe', (piped: Readable) => {
       upstream = piped;
@@ -173,14 +206,32 @@ export function createSessionDrain(options: SessionDrainOptions = {}): SessionDr
     const observer: RelayObserver = {
       established(head) {
         inner?.established(head);
+        established = true;
         const text = head.toString('latin1');
-        websocket = /^websocket$/i.test(headerValue(text, 'upgrade'));
-        protocol = headerValue(text, 'sec-websocket-protocol');
+        const upgrade = headerValue(text, 'upgrade');
+        if (/^websocket$/i.test(upgrade)) {
+          websocketProtocol = headerValue(text, 'sec-websocket-protocol');
+          boundary = new WebSocketFrameBoundary();
+        } else if (/^spdy\/3\.1$/i.test(upgrade)) {
+          spdyProtocol = headerValue(text, 'x-stream-protocol-version');
+          boundary = new SpdyFrameBoundary();
+          // client-go creates the error stream first (remotecommand v2+ createStreams), so the
+          // client's first SYN_STREAM names it; no header block needs decompressing.
+          if (execOrAttach)
+            clientFrames = new SpdyFrameBoundary((frame) => {
+              const control = (frame[0]! & 0x80) !== 0;
+              if (errorStreamId === undefined && control && frame.length >= 12 && frame.readUInt16BE(2) === 1)
+                errorStreamId = frame.readUInt32BE(8) & 0x7fffffff;
+            });
+        }
       },
-      fromClient: (chunk) => inner?.fromClient(chunk),
+      fromClient(chunk) {
+        inner?.fromClient(chunk);
+        if (clientFrames && errorStreamId === undefined) clientFrames.push(chunk);
+      },
       fromServer(chunk) {
         inner?.fromServer(chunk);
-        boundary.push(chunk);
+        boundary?.push(chunk);
         // The relay writes this chunk right after observers saw it; end after it, not before.
         if (ending) process.nextTick(finish);
       },
@@ -190,7 +241,7 @@ export function createSessionDrain(options: SessionDrainOptions = {}): SessionDr
     return {
       end() {
         ending = true;
-        if (protocol !== undefined || socket.destroyed) finish();
+        if (established || socket.destroyed) finish();
         else socket.destroy(); // still in the handshake: nothing established to end cleanly
       },
       cut: () => socket.destroy(),

@@ -121,3 +121,54 @@ export class WebSocketFrameBoundary implements StreamBoundary {
     return this.#remaining === 0 && this.#header.length === 0 && !this.#inMessage;
   }
 }
+
+/**
+ * SPDY/3.1 frames (draft-mbelshe-httpbis-spdy-00 §2.2: an 8-byte header whose last 3 bytes are the
+ * length, for control and data frames alike). `onFrameStart` receives the first 12 bytes of each
+ * frame (fewer for shorter frames): enough for a control frame's type and a SYN_STREAM's stream id.
+ */
+export class SpdyFrameBoundary implements StreamBoundary {
+  #head: number[] = [];
+  #remaining = 0;
+  #reported = true;
+  readonly #onFrameStart: ((head: Buffer) => void) | undefined;
+
+  constructor(onFrameStart?: (head: Buffer) => void) {
+    this.#onFrameStart = onFrameStart;
+  }
+
+  push(chunk: Uint8Array): void {
+    let index = 0;
+    while (index < chunk.length) {
+      if (this.#head.length < 8) {
+        this.#head.push(chunk[index]!);
+        index++;
+        if (this.#head.length === 8) {
+          this.#remaining = (this.#head[5]! << 16) + (this.#head[6]! << 8) + this.#head[7]!;
+          this.#reported = false;
+          this.#maybeReport();
+        }
+        continue;
+      }
+      const take = Math.min(this.#remaining, chunk.length - index);
+      // Keep up to 4 payload bytes for the report (a SYN_STREAM's stream id).
+      for (let i = 0; i < take && this.#head.length < 12; i++) this.#head.push(chunk[index + i]!);
+      this.#remaining -= take;
+      index += take;
+      this.#maybeReport();
+    }
+  }
+
+  #maybeReport(): void {
+    const payloadSeen = this.#head.length - 8;
+    if (!this.#reported && (payloadSeen >= 4 || this.#remaining === 0)) {
+      this.#reported = true;
+      this.#onFrameStart?.(Buffer.from(this.#head));
+    }
+    if (this.#head.length >= 8 && this.#remaining === 0) this.#head = [];
+  }
+
+  get atBoundary(): boolean {
+    return this.#head.length === 0 && this.#remaining === 0;
+  }
+}

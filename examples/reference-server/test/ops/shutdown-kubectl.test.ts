@@ -7,9 +7,9 @@ import { kubectlPath, startKubectl, startPtyKubectl } from '@remoteler/testkit';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// SIGTERM to a process running a real Proxy (see support/shutdown-child.ts) while kubectl 1.33 holds
-// an open watch, an open `exec -it` and a request in flight: each client sees a clean end and the
-// process exits 0 within its deadline.
+// SIGTERM to a process running a real Proxy (see support/shutdown-child.ts) while kubectl holds an
+// open watch (1.33), open `exec -it` sessions (1.33 over WebSocket, 1.27 over SPDY) and a request in
+// flight: each client sees a clean end and the process exits 0 within its deadline.
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 let dir: string;
@@ -116,21 +116,19 @@ function startChild(env: Record<string, string>): Child {
 }
 
 describe('SIGTERM to a process running the Proxy', () => {
-  it('ends an open watch and an open exec -it cleanly, completes the in-flight request and exits 0 within the deadline', async () => {
+  it('ends an open watch and open exec -it sessions (WebSocket and SPDY) cleanly, completes the in-flight request and exits 0 within the deadline', async () => {
     const child = startChild({ OPS_DIR: dir, OPS_DEADLINE_MS: '20000' });
     try {
       const kubeconfig = (await child.waitForLine('ready ')).slice('ready '.length);
-      const shell = await startPtyKubectl(kubectlPath('1.33'), kubeconfig, [
-        'exec',
-        '-it',
-        'web-0',
-        '--',
-        'sh',
-      ]);
+      const execShell = ['exec', '-it', 'web-0', '--', 'sh'];
+      const shell = await startPtyKubectl(kubectlPath('1.33'), kubeconfig, execShell);
+      // kubectl 1.27 speaks SPDY/3.1 for exec (k8s-protocols §5.1).
+      const spdyShell = await startPtyKubectl(kubectlPath('1.27'), kubeconfig, execShell);
       const watch = await startKubectl('1.33', ['get', 'pods', '-w'], { kubeconfig });
       const slow = await startKubectl('1.33', ['get', 'pod', 'slow'], { kubeconfig });
       try {
         await shell.waitFor('/ # ');
+        await spdyShell.waitFor('/ # ');
         await child.waitForLine('watch');
         await watch.waitForOutput('web-0');
         await child.waitForLine('held');
@@ -149,10 +147,14 @@ describe('SIGTERM to a process running the Proxy', () => {
         await shell.exited;
         expect(shell.output).toContain('the Remoteler Proxy is shutting down');
         expect(shell.output).not.toMatch(/1006|abnormal closure|unexpected EOF/);
+        // Over SPDY too: the Status on the session's error stream, then the end of the connection.
+        expect(await spdyShell.exited).toBe(1);
+        expect(spdyShell.output).toContain('the Remoteler Proxy is shutting down');
         // Within the deadline (a timeout would exit 1).
         expect(await child.exited).toBe(0);
       } finally {
         shell.kill();
+        spdyShell.kill();
         await watch.stop();
         await slow.stop();
       }

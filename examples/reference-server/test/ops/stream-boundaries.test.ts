@@ -1,6 +1,11 @@
-import { encodeWebSocketFrame, WebSocketOpcode } from '@remoteler/core/wire';
+import { encodeSpdyFrame, encodeWebSocketFrame, WebSocketOpcode } from '@remoteler/core/wire';
 import { describe, expect, it } from 'vitest';
-import { JsonValueBoundary, LengthPrefixedBoundary, WebSocketFrameBoundary } from '../../src/ops/index.js';
+import {
+  JsonValueBoundary,
+  LengthPrefixedBoundary,
+  SpdyFrameBoundary,
+  WebSocketFrameBoundary,
+} from '../../src/ops/index.js';
 
 // The session drain ends a relayed stream only where these say a message is complete.
 
@@ -81,5 +86,32 @@ describe('WebSocketFrameBoundary', () => {
       }),
     );
     expect(boundary.atBoundary).toBe(true);
+  });
+});
+
+describe('SpdyFrameBoundary', () => {
+  it('follows data frames split anywhere and reports each frame start', () => {
+    const heads: Buffer[] = [];
+    const boundary = new SpdyFrameBoundary((head) => heads.push(head));
+    const frames = Buffer.concat([
+      encodeSpdyFrame({ type: 'data', streamId: 5, fin: false, data: Buffer.from('hello') }),
+      encodeSpdyFrame({ type: 'data', streamId: 1, fin: true, data: Buffer.alloc(0) }),
+    ]);
+    const states = pushEach(boundary, frames);
+    expect(states.map((s, i) => (s ? i : -1)).filter((i) => i >= 0)).toEqual([12, 20]);
+    expect(heads.map((head) => head.readUInt32BE(0) & 0x7fffffff)).toEqual([5, 1]);
+  });
+
+  it('gives the stream id of a SYN_STREAM to the frame-start callback', () => {
+    const heads: Buffer[] = [];
+    const boundary = new SpdyFrameBoundary((head) => heads.push(head));
+    // SYN_STREAM (version 3, type 1), length 10: stream id 1, associated id 0, priority/slot.
+    const syn = Buffer.from([0x80, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x0a, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    boundary.push(syn.subarray(0, 9));
+    boundary.push(syn.subarray(9));
+    expect(boundary.atBoundary).toBe(true);
+    expect(heads).toHaveLength(1);
+    expect(heads[0]!.readUInt16BE(2)).toBe(1);
+    expect(heads[0]!.readUInt32BE(8) & 0x7fffffff).toBe(1);
   });
 });
