@@ -169,4 +169,33 @@ describe('SIGTERM to a process running the Proxy', () => {
       await child.exited;
     }
   });
+
+  it('forces the exit with code 1 at the deadline when a request cannot finish, and logs what was pending', async () => {
+    const child = startChild({ OPS_DIR: dir, OPS_DEADLINE_MS: '1000', OPS_HOLD_FOREVER: '1' });
+    try {
+      const kubeconfig = (await child.waitForLine('ready ')).slice('ready '.length);
+      const stuck = await startKubectl('1.33', ['get', 'pod', 'slow'], { kubeconfig });
+      try {
+        await child.waitForLine('held');
+        child.process.kill('SIGTERM');
+        expect(await child.exited).toBe(1);
+        // The process is gone, so the request it held is cut: kubectl fails rather than hanging.
+        expect((await stuck.exited).code).not.toBe(0);
+      } finally {
+        await stuck.stop();
+      }
+      const lines = child
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { msg?: string; pending?: string[]; err?: { code?: string } });
+      expect(lines.find((l) => l.msg === 'shutdown deadline exceeded')).toMatchObject({
+        pending: ['proxy'],
+        err: { code: 'RMT_OPS_SHUTDOWN_DEADLINE_EXCEEDED' },
+      });
+    } finally {
+      child.process.kill('SIGKILL');
+      await child.exited;
+    }
+  });
 });
