@@ -21,7 +21,8 @@ export interface AdminCliIo {
   readonly parseTtl: (text: string) => number;
 }
 
-export const ADMIN_USAGE = `  admin create -f FILE|-                       create or update roles, users, kube_clusters, locks (YAML)
+/** The admin lines of `remoteler help`. */
+export const ADMIN_USAGE: string = `  admin create -f FILE|-                       create or update roles, users, kube_clusters, locks (YAML)
   admin get roles|users|clusters|locks [NAME] [-o table|yaml|json]
   admin rm role|user|cluster|lock/NAME
   admin users add NAME --roles a,b [--type local|sso [--connector ID]]

@@ -53,6 +53,8 @@ ${ADMIN_USAGE}  completion bash|zsh|fish                     print a shell compl
 Every command takes --json; admin commands take --proxy HOST:PORT when you have several profiles
 (they authenticate with the profile's certificate; Auth decides who is an admin).
 Environment: REMOTELER_HOME (default ~/.remoteler), KUBECONFIG.
+Exit codes: 0 ok, 1 internal, 2 usage or input, 3 sign-in needed, 4 forbidden, 5 not found,
+6 conflict, 7 unavailable or rate limited. Errors print as RMT_CODE: what happened. What to do.
 `;
 
 function usage(message: string): RemotelerError {

@@ -1,13 +1,12 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAccessChecker } from '@remoteler/core';
-import { createProxy, MemoryClusterRegistry, type RemotelerProxy } from '@remoteler/proxy';
+import type { RemotelerProxy } from '@remoteler/proxy';
 import { KubeApiSimulator, runKubectl } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthStack, PASSWORD, startAuthStack } from './support/auth-stack.js';
 import { runRemoteler } from './support/run-remoteler.js';
+import { startSimulatedProxy } from './support/simulated-proxy.js';
 
 // The whole path with real processes: `remoteler login` (password) writes the kubeconfig; real
 // kubectl 1.33 runs `remoteler kube credentials` as its exec plugin and talks mutual TLS to the
@@ -25,43 +24,10 @@ beforeAll(async () => {
   sim.allowImpersonation('remoteler-proxy');
   sim.bindClusterRole('developers-edit', 'edit', { kind: 'Group', name: 'developers' });
   stack = await startAuthStack({
-    startProxy: async ({ userCa, hostCa, decoder, roles }) => {
-      const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-      const issued = await hostCa.issueHostCertificate({
-        publicKey: { spki: publicKey.export({ type: 'spki', format: 'pem' }) as string },
-        host: { hostId: 'proxy', role: 'proxy', clusterName: 'root.test' },
-        dnsNames: ['localhost'],
-        ipAddresses: ['127.0.0.1'],
-        ttlMs: 3_600_000,
-        now: new Date(),
-      });
-      proxy = createProxy({
-        tls: {
-          cert: issued.certificatePem,
-          key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-          userCaBundle: userCa.trustBundlePem(),
-        },
-        identityDecoder: decoder,
-        access: {
-          forIdentity: (identity) =>
-            createAccessChecker({
-              username: identity.username,
-              roles: roles.filter((r) => identity.roles.includes(r.metadata.name)),
-              traits: identity.traits,
-            }),
-        },
-        clusters: new MemoryClusterRegistry(
-          (['dev-1', 'staging-1'] as const).map((name) => ({
-            name,
-            labels: { env: name.replace(/-1$/, '') },
-            upstream: { kind: 'token' as const, server: sim.url, token: PROXY_TOKEN, ca: sim.caPem },
-          })),
-        ),
-        closeTimeoutMs: 2_000,
-        checkImpersonation: false,
-      });
-      const { port } = await proxy.listen();
-      return `127.0.0.1:${port}`;
+    startProxy: async (parts) => {
+      const started = await startSimulatedProxy(parts, sim, PROXY_TOKEN);
+      proxy = started.proxy;
+      return started.address;
     },
   });
 });
@@ -73,7 +39,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('kubectl through the Proxy with remoteler credentials', () => {
+// Each case runs remoteler and kubectl processes in sequence: generous on a busy 2-core machine.
+describe('kubectl through the Proxy with remoteler credentials', { timeout: 120_000 }, () => {
   it('logs in, runs kubectl get pods through the Proxy, renews an expired certificate, switches clusters without a sign-in, and logs out', async () => {
     const caFile = join(dir, 'ca.pem');
     await writeFile(caFile, stack.hostCaPem);
