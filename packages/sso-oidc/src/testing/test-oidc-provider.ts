@@ -2,6 +2,7 @@ import { createPrivateKey, generateKeyPairSync, type JsonWebKey, randomBytes, si
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createOidcMemoryStore } from './oidc-memory-store.js';
 
 /** A client registered at a {@link TestOidcProvider}. */
 export interface TestOidcClient {
@@ -121,6 +122,9 @@ export async function startTestOidcProvider(options: TestOidcProviderOptions): P
       return { accountId: id, claims: () => ({ ...accounts[id], sub: id }) };
     },
     features: { devInteractions: { enabled: true } },
+    // A store of this provider's own: the built-in development one is a module-wide LRU of 1,000
+    // entries, shared by every provider in the process (see oidc-memory-store.ts).
+    adapter: createOidcMemoryStore(),
   });
   const callback = provider.callback();
   handler = (req, res) => {
