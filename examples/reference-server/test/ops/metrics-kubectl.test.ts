@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AuditEvent, MemoryAuditSink } from '@remoteler/core';
 import type { ProxyAuditEvent } from '@remoteler/proxy';
-import { type KubectlProcess, runKubectl, startKubectl } from '@remoteler/testkit';
+import {
+  type KubectlProcess,
+  kubectlPath,
+  runKubectl,
+  startKubectl,
+  startPtyKubectl,
+} from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createLogger,
@@ -170,7 +176,7 @@ describe('/metrics with kubectl 1.33 through a real Proxy', () => {
     expect(sampleValue(await scrape(), 'remoteler_proxy_open_watches', { cluster: 'dev' })).toBe(0);
   });
 
-  it('counts an exec session while open and after it ended', async () => {
+  it('counts an exec session and its 101 upgrade, and shows no open session once it ended', async () => {
     const before = await scrape();
     const result = await kubectl(['exec', 'web-0', '--', 'echo', 'metrics-exec']);
     expect(result.code, result.stderr).toBe(0);
@@ -184,6 +190,11 @@ describe('/metrics with kubectl 1.33 through a real Proxy', () => {
       sampleValue(before, 'remoteler_proxy_sessions_total', labels) + 1,
     );
     expect(sampleValue(after, 'remoteler_proxy_open_sessions', labels)).toBe(0);
+    // The upgrade itself is a request answered 101, under the verb the subresource gives it.
+    const upgrade = { cluster: 'dev', verb: 'exec', code: '101' };
+    expect(sampleValue(after, 'remoteler_proxy_requests_total', upgrade)).toBe(
+      sampleValue(before, 'remoteler_proxy_requests_total', upgrade) + 1,
+    );
     // The delegate sink got the events the metrics counted.
     const stored = await audit.search({ types: ['session.start'] });
     expect(
@@ -194,6 +205,30 @@ describe('/metrics with kubectl 1.33 through a real Proxy', () => {
           e.sessionId === (end as { sessionId: string }).sessionId,
       ),
     ).toBe(true);
+  });
+  it('shows an open exec -it session as an open session of kind exec', async () => {
+    const shell = await startPtyKubectl(kubectlPath('1.33'), stack.kubeconfig.path, [
+      'exec',
+      '-it',
+      'web-0',
+      '--',
+      'sh',
+    ]);
+    try {
+      await shell.waitFor('/ # ');
+      await auditEvents.waitFor((e) => e.type === 'session.start' && e.tty);
+      expect(
+        sampleValue(await scrape(), 'remoteler_proxy_open_sessions', { cluster: 'dev', kind: 'exec' }),
+      ).toBe(1);
+      shell.write('exit\r');
+      expect(await shell.exited).toBe(0);
+    } finally {
+      shell.kill();
+    }
+    await auditEvents.waitFor((e) => e.type === 'session.end' && e.tty);
+    expect(
+      sampleValue(await scrape(), 'remoteler_proxy_open_sessions', { cluster: 'dev', kind: 'exec' }),
+    ).toBe(0);
   });
 });
 
