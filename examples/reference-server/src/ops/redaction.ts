@@ -93,6 +93,9 @@ export function redactSecrets(value: unknown, depth = 0, seen = new WeakSet<obje
     if (value instanceof Date) return value;
     if (isErrorLike(value))
       return redactSecrets({ ...stdSerializers.errWithCause(value as Error) }, depth + 1, seen) as object;
+    // URL and other objects that serialise themselves: clean what JSON would show.
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') return redactSecrets(toJSON.call(value), depth + 1, seen);
     if (Array.isArray(value)) return value.map((item) => redactSecrets(item, depth + 1, seen));
     if (value instanceof Map) return redactSecrets(Object.fromEntries(value), depth, seen);
     const out: Record<string, unknown> = {};

@@ -86,7 +86,8 @@ const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
  * (stop accepting, drain, end sessions, close stores…) within `deadlineMs`, logs the outcome and exits
  * 0; if a step throws it exits 1; if the deadline passes it aborts the steps' signal, logs
  * `RMT_OPS_SHUTDOWN_DEADLINE_EXCEEDED` with the steps still running and exits 1 at once. Further stop
- * signals while stopping are logged and ignored. SIGHUP runs the reload handlers.
+ * signals while stopping are logged and ignored, except that SIGINT after SIGINT (Ctrl-C twice at a
+ * terminal) exits 1 at once. SIGHUP runs the reload handlers.
  *
  * @throws RemotelerError `RMT_CONFIG_INVALID` for invalid options.
  */
@@ -221,11 +222,20 @@ export function createShutdown(options: ShutdownOptions): Shutdown {
     return reloading;
   };
 
+  let interrupted = false;
   const onStop = (signal: NodeJS.Signals) => {
     if (running) {
+      // A second Ctrl-C is someone at a terminal who will not wait for the drain.
+      if (signal === 'SIGINT' && interrupted && state === 'stopping') {
+        logger.warn({ signal }, 'interrupted twice; exiting without waiting for the shutdown');
+        exit(1);
+        return;
+      }
+      if (signal === 'SIGINT') interrupted = true;
       logger.warn({ signal }, 'already shutting down; signal ignored');
       return;
     }
+    if (signal === 'SIGINT') interrupted = true;
     void run(signal).then((result) => exit(result.code));
   };
   const onHangup = () => {

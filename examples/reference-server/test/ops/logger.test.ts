@@ -1,4 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RemotelerError } from '@remoteler/core';
 import { describe, expect, it } from 'vitest';
 import { createLogger, createRequestId, REDACTED, requestIdFrom } from '../../src/ops/index.js';
@@ -114,6 +117,33 @@ describe('createLogger', () => {
     expect(capture.text).toContain('pretty line');
     expect(capture.text.trimStart().startsWith('{')).toBe(false);
     expect(leaked(capture.text)).toEqual([]);
+  });
+
+  it('cleans URLs the way JSON would show them, query secrets removed', () => {
+    const capture = captureLog();
+    const logger = createLogger({ destination: capture.stream });
+    logger.info(
+      { redirect: new URL(`http://127.0.0.1:5000/callback?code=${SECRETS.oneTimeCode}&x=1`) },
+      'url',
+    );
+    expect(leaked(capture.text)).toEqual([]);
+    expect(capture.lines()[0]?.redirect).toBe(`http://127.0.0.1:5000/callback?code=${REDACTED}&x=1`);
+  });
+
+  it('appends to a log file it creates with mode 0600', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'remoteler-ops-log-'));
+    try {
+      const path = join(dir, 'logs', 'server.log');
+      const logger = createLogger({ destination: path });
+      logger.info({ password: SECRETS.password }, 'to a file');
+      logger.flush();
+      const text = await readFile(path, 'utf8');
+      expect(text).toContain('to a file');
+      expect(leaked(text)).toEqual([]);
+      expect((await stat(path)).mode & 0o777).toBe(0o600);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes nothing below its level', () => {

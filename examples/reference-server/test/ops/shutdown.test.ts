@@ -56,6 +56,28 @@ describe('createShutdown', () => {
     expect(exits).toEqual([0]);
   });
 
+  it('exits 1 at once on a second SIGINT while draining (Ctrl-C twice), but not on a repeated SIGTERM', async () => {
+    const { shutdown, signals, exits } = setup();
+    let finish: () => void = () => {};
+    shutdown.add(
+      'slow drain',
+      () =>
+        new Promise<void>((resolve) => {
+          finish = resolve;
+        }),
+    );
+    shutdown.install();
+    signals.emit('SIGTERM', 'SIGTERM');
+    signals.emit('SIGTERM', 'SIGTERM');
+    signals.emit('SIGINT', 'SIGINT');
+    expect(exits).toEqual([]);
+    signals.emit('SIGINT', 'SIGINT');
+    expect(exits).toEqual([1]);
+    finish();
+    await shutdown.run();
+    shutdown.uninstall();
+  });
+
   it('exits 1 and logs RMT_OPS_SHUTDOWN_STEP_FAILED when a step throws, still running the others', async () => {
     const { shutdown, capture } = setup();
     const ran: string[] = [];
