@@ -2,6 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { StatusError, statusErrors } from '../http/status.js';
 import type { ObjectStore } from '../store/object-store.js';
+import { validateKind, validateUpdate } from './kind-validation.js';
 import { recordUpdate, serverSideApply } from './managed-fields.js';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch.js';
 import { groupVersion, type KubeObject, type ResourceType } from './resource-types.js';
@@ -146,6 +147,7 @@ export class Registry {
         field: 'spec.template.spec.containers',
       });
     }
+    causes.push(...validateKind(t.kind, object));
     if (causes.length) throw statusErrors.invalid(t.kind, t.group, name, causes);
   }
 
@@ -359,6 +361,8 @@ export class Registry {
       JSON.stringify({ ...previous, metadata: undefined, status: undefined });
     if (tracksGeneration(t)) meta.generation = (prev.generation ?? 1) + (specChanged ? 1 : 0);
     else delete meta.generation;
+    const immutable = validateUpdate(t.kind, previous, next);
+    if (immutable.length) throw statusErrors.invalid(t.kind, t.group, meta.name ?? '', immutable);
     this.validate(t, next);
     this.defaults(t, next, previous);
     return this.store2(t, previous, next, options, manager);
