@@ -23,7 +23,7 @@ function portFlag(value: string | true | undefined): number | undefined {
  */
 async function serve(
   logger: RemotelerLogger,
-  stop: () => Promise<void>,
+  stop: (signal: AbortSignal) => Promise<void>,
   reload: (() => Promise<void>) | undefined,
 ): Promise<number> {
   return new Promise<number>((resolveExit) => {
@@ -34,7 +34,7 @@ async function serve(
         resolveExit(code);
       },
     });
-    shutdown.add('server', () => stop());
+    shutdown.add('server', (signal) => stop(signal));
     if (reload) shutdown.onReload(reload);
     shutdown.install();
   });
@@ -78,7 +78,7 @@ export async function startCommand(argv: readonly string[], io: CliIo): Promise<
     );
     return serve(
       logger,
-      () => server.close(),
+      (signal) => server.close(signal),
       () => server.reloadRoles(),
     );
   }
@@ -102,7 +102,7 @@ export async function startCommand(argv: readonly string[], io: CliIo): Promise<
   io.stdout(quickStart(demo));
   return serve(
     logger,
-    () => demo.close(),
+    (signal) => demo.close(signal),
     () => demo.server.reloadRoles(),
   );
 }

@@ -46,7 +46,8 @@ export interface RunningDemo {
   /** PEM of the CA of the OpenID provider's certificate (for a headless browser). */
   readonly oidcCaPem: string;
   readonly stateDir: string;
-  close(): Promise<void>;
+  /** Stops the server (gracefully; cut when `signal` aborts), the provider and the simulators. Idempotent. */
+  close(signal?: AbortSignal): Promise<void>;
 }
 
 const SIM_TOKEN_USER = 'remoteler-proxy';
@@ -89,9 +90,13 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   // Files made for this run (simulator tokens and CAs change at every start).
   const run = join(options.stateDir, 'run');
   await ensurePrivateDir(run, 'the demo run directory');
-  const closers: Array<() => Promise<void>> = [];
-  const close = async () => {
-    for (const c of closers.reverse()) await c().catch(() => {});
+  const closers: Array<(signal?: AbortSignal) => Promise<void>> = [];
+  let closing: Promise<void> | undefined;
+  const close = (signal?: AbortSignal) => {
+    closing ??= (async () => {
+      for (const c of closers.reverse()) await c(signal).catch(() => {});
+    })();
+    return closing;
   };
   try {
     const clusters: NonNullable<ServerConfigInput['proxy']>['clusters'] = [];
@@ -185,7 +190,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       env: {},
       ...(options.logger ? { logger: options.logger } : {}),
     });
-    closers.push(() => server.close());
+    closers.push((signal) => server.close(signal));
     // The host CA certificate (public): what `remoteler login --ca-file` takes instead of --ca-pin.
     await writeFile(join(options.stateDir, 'host-ca.pem'), server.hostCaPem ?? '', { mode: 0o644 });
     return {

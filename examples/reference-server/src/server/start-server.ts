@@ -31,7 +31,9 @@ import type { ServerConfig } from '../config/schema.js';
 import {
   createLogger,
   createMetricsAuditSink,
+  createProxyRequestLog,
   createServerMetrics,
+  createSessionDrain,
   type DiagServer,
   type Readiness,
   type ReadinessCheck,
@@ -92,8 +94,12 @@ export interface RunningServer {
   readiness(): Readiness;
   /** Reads the role files again and applies the differences (SIGHUP); open sessions that lost access end. */
   reloadRoles(): Promise<void>;
-  /** Stops everything in reverse order of start; idempotent. */
-  close(): Promise<void>;
+  /**
+   * Stops everything in reverse order of start; idempotent. The Proxy stops accepting, lets
+   * in-flight requests finish and ends watches and sessions cleanly (the ops session drain); when
+   * `signal` aborts (a shutdown deadline) what is still open is cut.
+   */
+  close(signal?: AbortSignal): Promise<void>;
 }
 
 const HOST_CERT_TTL_MS = 24 * 60 * 60 * 1000;
@@ -192,18 +198,18 @@ export async function startServer(
   const metrics = options.metrics ?? createServerMetrics();
   const runsAuth = config.roles.includes('auth');
   const runsProxy = config.roles.includes('proxy');
-  const closers: Array<{ name: string; close: () => unknown }> = [];
+  const closers: Array<{ name: string; close: (signal: AbortSignal | undefined) => unknown }> = [];
   const timers = new Set<NodeJS.Timeout>();
   let closing: Promise<void> | undefined;
   let sharedLockStore: LockStore | undefined;
   let webPort: number | undefined;
 
-  const close = (): Promise<void> => {
+  const close = (signal?: AbortSignal): Promise<void> => {
     closing ??= (async () => {
       for (const timer of timers) clearTimeout(timer);
       for (const { name, close } of closers.reverse()) {
         try {
-          await close();
+          await close(signal);
         } catch (error) {
           logger.warn({ err: error, part: name }, 'closing a part of the server failed');
         }
@@ -374,6 +380,8 @@ export async function startServer(
       }
 
       const clusters = new MemoryClusterRegistry(await buildClusters(context, p.clusters));
+      const requestLog = createProxyRequestLog({ logger });
+      const drain = createSessionDrain({ logger });
       const lockStore = createMemoryLockStore();
       const locks = await lockSourceFrom(lockStore);
       closers.push({ name: 'locks', close: () => locks.close() });
@@ -384,8 +392,13 @@ export async function startServer(
         access,
         clusters,
         locks,
-        steps: [metrics.proxyStep],
-        onAudit: (event) => metrics.onProxyAudit(event),
+        // Request ids and one log line per exchange, metrics with the policy's verb, and the
+        // drain that ends long exchanges cleanly at shutdown (the ops pieces).
+        steps: [requestLog.step, metrics.proxyStep, drain.step],
+        onAudit: (event) => {
+          metrics.onProxyAudit(event);
+          requestLog.onAudit(event);
+        },
         onError: (error) =>
           logger.warn({ err: error, code: RemotelerError.is(error) ? error.code : undefined }, 'proxy error'),
         auditSink: audit,
@@ -413,7 +426,14 @@ export async function startServer(
           'proxy.web_listen, or --port for the demo',
         );
       }
-      closers.push({ name: 'proxy', close: () => started.close() });
+      closers.push({
+        name: 'proxy',
+        close: async (signal) => {
+          const stopping = started.close(); // stop accepting; in-flight requests finish
+          await drain.endAll(signal); // watches and sessions end cleanly (cut at the deadline)
+          await stopping;
+        },
+      });
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       webUrl = `https://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`;
       webPort = address.port;
