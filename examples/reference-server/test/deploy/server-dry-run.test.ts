@@ -88,18 +88,26 @@ describe('kubectl apply --dry-run=server of the rendered manifests', () => {
   });
 
   it('refuses a manifest the API server would refuse, so the dry run is a real check', async () => {
-    // The Auth Deployment without containers: 422 Invalid, as kube-apiserver answers it.
+    // Typical editing slips, each a 422 Invalid from kube-apiserver: a mount of a volume that was
+    // renamed, a selector that no longer matches the pod labels.
     const broken = base.objects
       .map((o) => {
-        if (o.kind !== 'Deployment' || o.metadata.name !== 'remoteler-auth') return stringify(o);
+        if (o.kind !== 'Deployment') return stringify(o);
         const copy = structuredClone(o);
-        copy.spec.template.spec.containers = [];
+        const pod = copy.spec.template.spec;
+        if (o.metadata.name === 'remoteler-proxy')
+          pod.volumes.find((v: { name: string }) => v.name === 'kube-api-access').name = 'sa-token';
+        else copy.spec.template.metadata.labels['app.kubernetes.io/component'] = 'authn';
         return stringify(copy);
       })
       .join('---\n');
     const result = await dryRun(broken);
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain('is invalid');
-    expect(result.stderr).toContain('spec.template.spec.containers: Required value');
+    expect(result.stderr).toContain('Deployment.apps "remoteler-proxy" is invalid');
+    expect(result.stderr).toMatch(
+      /spec\.template\.spec\.containers\[0\]\.volumeMounts\[\d\]\.name: Not found: "kube-api-access"/,
+    );
+    expect(result.stderr).toContain('Deployment.apps "remoteler-auth" is invalid');
+    expect(result.stderr).toContain('`selector` does not match template `labels`');
   });
 });
