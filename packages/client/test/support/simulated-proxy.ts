@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createAccessChecker, type Lock, type LockStore } from '@remoteler/core';
 import { createProxy, type LockSource, MemoryClusterRegistry, type RemotelerProxy } from '@remoteler/proxy';
 import type { KubeApiSimulator } from '@remoteler/testkit';
@@ -45,14 +46,16 @@ export async function watchLocks(store: LockStore): Promise<WatchedLocks> {
 /**
  * A Remoteler Proxy for `startAuthStack({ startProxy })`: a host certificate from the stack's host
  * CA, the stack's user CA and roles, clusters dev-1 and staging-1 forwarding to `sim` with `token`,
- * and optionally the locks Auth writes.
+ * and optionally the locks Auth writes and a web API handler.
  */
 export async function startSimulatedProxy(
   parts: StackParts,
   sim: KubeApiSimulator,
   token: string,
   locks?: LockSource,
-): Promise<{ proxy: RemotelerProxy; address: string }> {
+  /** Serves the web API (`/v1/…`) on the Proxy's port; may be bound once Auth exists. */
+  webApi?: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ proxy: RemotelerProxy; address: string; tls: { cert: string; key: string } }> {
   const { userCa, hostCa, decoder, roles } = parts;
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const issued = await hostCa.issueHostCertificate({
@@ -63,10 +66,11 @@ export async function startSimulatedProxy(
     ttlMs: 3_600_000,
     now: new Date(),
   });
+  const tlsKey = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const proxy = createProxy({
     tls: {
       cert: issued.certificatePem,
-      key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+      key: tlsKey,
       userCaBundle: userCa.trustBundlePem(),
     },
     identityDecoder: decoder,
@@ -86,9 +90,10 @@ export async function startSimulatedProxy(
       })),
     ),
     ...(locks === undefined ? {} : { locks }),
+    ...(webApi === undefined ? {} : { webApi }),
     closeTimeoutMs: 2_000,
     checkImpersonation: false,
   });
   const { port } = await proxy.listen();
-  return { proxy, address: `127.0.0.1:${port}` };
+  return { proxy, address: `127.0.0.1:${port}`, tls: { cert: issued.certificatePem, key: tlsKey } };
 }
