@@ -20,6 +20,11 @@ export const USAGE = `Usage: remoteler-server <command>
         demo flags: --state-dir DIR (default $XDG_STATE_HOME/remoteler-demo), --port N (default 3080),
                     --listen HOST (default 127.0.0.1), --diag-listen HOST:PORT
   config check FILE [--json]       Validate remoteler.yaml without starting; exits 1 with every problem.
+  ca status --config FILE          The CAs' rotation phase, signing generation and trusted fingerprints.
+  ca rotate start|switch|finish --config FILE [--ca user|host|both] [--json]
+                                   One CA rotation step on auth.ca_dir (start: a new generation is
+                                   trusted; switch: it signs, the old one stays trusted; finish: the
+                                   old one is dropped). Then SIGHUP the running server.
   hash-password                    Read a password on standard input and print its scrypt hash for
                                    auth.connectors[].users[].password_hash.
   --help                           This text.
@@ -89,6 +94,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     if (command === 'config' && rest[0] === 'check') return await configCheck(rest.slice(1), io);
     if (command === 'hash-password') return await hashPasswordCommand(io);
+    if (command === 'ca') {
+      const { caCommand } = await import('./ca-command.js');
+      return await caCommand(rest, io);
+    }
     if (command === 'start') {
       const { startCommand } = await import('./start-command.js');
       return await startCommand(rest, io);

@@ -79,7 +79,7 @@ export async function startCommand(argv: readonly string[], io: CliIo): Promise<
     return serve(
       logger,
       (signal) => server.close(signal),
-      () => server.reloadRoles(),
+      () => server.reload(),
     );
   }
 
@@ -103,6 +103,6 @@ export async function startCommand(argv: readonly string[], io: CliIo): Promise<
   return serve(
     logger,
     (signal) => demo.close(signal),
-    () => demo.server.reloadRoles(),
+    () => demo.server.reload(),
   );
 }

@@ -92,8 +92,15 @@ export interface RunningServer {
   readonly joinTokens: readonly string[];
   /** What /readyz reports: the listeners and each cluster. */
   readiness(): Readiness;
-  /** Reads the role files again and applies the differences (SIGHUP); open sessions that lost access end. */
+  /** Reads the role files again and applies the differences; open sessions that lost access end. */
   reloadRoles(): Promise<void>;
+  /**
+   * What SIGHUP does: {@link RunningServer.reloadRoles}, then the CA key sets from `ca_dir` (after
+   * `remoteler-server ca rotate …`) with the trust built on them, then certificates (`proxy.tls`
+   * files, or a new web certificate from the current host CA signer). Other configuration changes
+   * need a restart.
+   */
+  reload(): Promise<void>;
   /**
    * Stops everything in reverse order of start; idempotent. The Proxy stops accepting, lets
    * in-flight requests finish and ends watches and sessions cleanly (the ops session drain); when
@@ -202,6 +209,8 @@ export async function startServer(
   const timers = new Set<NodeJS.Timeout>();
   let closing: Promise<void> | undefined;
   let sharedLockStore: LockStore | undefined;
+  // What SIGHUP re-reads, in order: roles, CA key sets and the trust built on them, certificates.
+  const reloaders: Array<{ name: string; run: () => Promise<void> }> = [];
   let webPort: number | undefined;
 
   const close = (signal?: AbortSignal): Promise<void> => {
@@ -218,13 +227,14 @@ export async function startServer(
     })();
     return closing;
   };
-  const later = (ms: number, fn: () => void) => {
+  const later = (ms: number, fn: () => void): NodeJS.Timeout => {
     const timer = setTimeout(() => {
       timers.delete(timer);
       fn();
     }, ms);
     timer.unref();
     timers.add(timer);
+    return timer;
   };
 
   try {
@@ -250,6 +260,17 @@ export async function startServer(
         },
         'certificate authorities ready',
       );
+      const opened = authorities;
+      // `remoteler-server ca rotate …` changes the key files; SIGHUP makes this process follow
+      // (decoders read the bundles on every call, so trust follows at once).
+      reloaders.push({
+        name: 'certificate authorities',
+        run: async () => {
+          const user = await opened.userCa.reload();
+          const host = await opened.hostCa.reload();
+          logger.info({ user, host }, 'certificate authorities reloaded');
+        },
+      });
     }
 
     // ---------------------------------------------------------------- Proxy
@@ -269,11 +290,23 @@ export async function startServer(
       let decoder: { decodeUserCertificate: X509IdentityDecoder['decodeUserCertificate'] };
 
       let ownTls: { cert: string; key: string } | undefined;
-      if (p.tls) {
-        ownTls = {
-          cert: await readConfigFile(context, p.tls.cert_file, 'proxy.tls.cert_file'),
-          key: await readConfigFile(context, p.tls.key_file, 'proxy.tls.key_file'),
+      const ownTlsConfig = p.tls;
+      if (ownTlsConfig) {
+        const readOwnTls = async () => {
+          ownTls = {
+            cert: await readConfigFile(context, ownTlsConfig.cert_file, 'proxy.tls.cert_file'),
+            key: await readConfigFile(context, ownTlsConfig.key_file, 'proxy.tls.key_file'),
+          };
         };
+        await readOwnTls();
+        // A renewed certificate (cert-manager, certbot) is taken on SIGHUP without a restart.
+        reloaders.push({
+          name: 'proxy.tls',
+          run: async () => {
+            await readOwnTls();
+            proxy?.refreshTls();
+          },
+        });
       }
 
       if (authorities) {
@@ -281,6 +314,7 @@ export async function startServer(
         // The web certificate: a key made here and a host certificate from the host CA, sent with
         // the issuing CA so `remoteler login --ca-pin` finds the pinned CA in the chain.
         let web = { cert: '', key: '' };
+        let renewWeb: NodeJS.Timeout | undefined;
         const issueWeb = async () => {
           const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
           const issued = await hostCa.issueHostCertificate({
@@ -294,14 +328,28 @@ export async function startServer(
             cert: `${issued.certificatePem.trimEnd()}\n${issuer?.certificatePem.trimEnd() ?? ''}\n`,
             key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
           };
-          later(renewDelayMs(issued.notAfter), () => {
+          if (renewWeb) {
+            clearTimeout(renewWeb);
+            timers.delete(renewWeb);
+          }
+          renewWeb = later(renewDelayMs(issued.notAfter), () => {
             issueWeb().then(
               () => proxy?.refreshTls(),
               (error: unknown) => logger.error({ err: error }, 'renewing the web certificate failed'),
             );
           });
         };
-        if (!ownTls) await issueWeb();
+        if (!ownTls) {
+          await issueWeb();
+          // After a host CA rotation step the web certificate comes from the current signer.
+          reloaders.push({
+            name: 'web certificate',
+            run: async () => {
+              await issueWeb();
+              proxy?.refreshTls();
+            },
+          });
+        }
         tls = () => ({ ...(ownTls ?? web), userCaBundle: userCa.trustBundlePem() });
         decoder = {
           // Built from the current bundles on every call, so a CA rotation applies at once.
@@ -496,10 +544,19 @@ export async function startServer(
         clusterName: config.cluster_name,
         userCa,
         hostCa,
-        certificateDecoder: new X509IdentityDecoder({
-          userBundle: userCa.bundle(),
-          hostBundle: hostCa.bundle(),
-        }),
+        // Follows CA rotation: a decoder over the bundles of the moment, for every call.
+        certificateDecoder: {
+          decodeUserCertificate: (certificate, decodeOptions) =>
+            new X509IdentityDecoder({
+              userBundle: userCa.bundle(),
+              hostBundle: hostCa.bundle(),
+            }).decodeUserCertificate(certificate, decodeOptions),
+          decodeHostCertificate: (certificate, decodeOptions) =>
+            new X509IdentityDecoder({
+              userBundle: userCa.bundle(),
+              hostBundle: hostCa.bundle(),
+            }).decodeHostCertificate(certificate, decodeOptions),
+        },
         connectors: connectors.registrations,
         roles: roleStore,
         users: createMemoryUserStore(),
@@ -541,6 +598,7 @@ export async function startServer(
         throw listenError(error, 'Auth listener', auth.listen, 'auth.listen');
       }
       closers.push({ name: 'auth listener', close: () => server.close() });
+      reloaders.push({ name: 'auth listener trust', run: async () => server.reloadTrust() });
       authUrl = server.url;
       for (const token of auth.tokens) {
         const created = service.createJoinToken({
@@ -580,6 +638,10 @@ export async function startServer(
       diagUrl = diag.url;
     }
 
+    const reloadRoles = async () => {
+      await syncRoles(roleStore, await loadRoleFiles(context, roleSources(config)));
+      logger.info('roles reloaded');
+    };
     return {
       config,
       webUrl,
@@ -593,9 +655,18 @@ export async function startServer(
       hostCaPem: authorities ? authorities.hostCa.trustBundlePem() : proxyHostCaPem,
       joinTokens,
       readiness,
-      async reloadRoles() {
-        await syncRoles(roleStore, await loadRoleFiles(context, roleSources(config)));
-        logger.info('roles reloaded');
+      reloadRoles,
+      async reload() {
+        await reloadRoles();
+        for (const { name, run } of reloaders) {
+          try {
+            await run();
+          } catch (error) {
+            logger.error({ err: error, part: name }, 'reload failed; that part keeps its previous state');
+            throw error;
+          }
+        }
+        logger.info('reloaded');
       },
       close,
     };
