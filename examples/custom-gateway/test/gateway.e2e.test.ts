@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEvent, Role } from '@remoteler/core';
@@ -166,6 +167,37 @@ describe('the custom gateway', () => {
       allowed: false,
       status: 403,
       errorCode: expect.stringMatching(/^RMT_POLICY_/),
+    });
+  });
+
+  it('audits a request without a client certificate too, as refused and anonymous', async () => {
+    const [host, port] = gateway.proxyAddress.split(':') as [string, string];
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host,
+          port: Number(port),
+          path: '/api/v1/namespaces/default/secrets',
+          ca: gateway.hostCaPem,
+          servername: 'localhost',
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(401);
+    expect(
+      await audit.waitFor(isType('kube.request', (e) => e.errorCode === 'RMT_PROXY_UNAUTHENTICATED')),
+    ).toMatchObject({
+      user: '',
+      cluster: '',
+      allowed: false,
+      status: 401,
+      path: '/api/v1/namespaces/default/secrets',
     });
   });
 
