@@ -145,6 +145,28 @@ proxy:
   );
 
   it(
+    'says RMT_SERVER_JOIN_TOKEN_MISSING when a Proxy-only process has neither a host certificate nor a join token',
+    async () => {
+      await writeFile(
+        join(dir, 'proxy-only.yaml'),
+        minimalConfig(`roles: [proxy]
+proxy:
+  web_listen: 127.0.0.1:0
+  auth_server: https://127.0.0.1:1
+  auth_ca_pin: sha256:${'0'.repeat(64)}
+`),
+      );
+      const result = await runServerBin(['start', '--config', join(dir, 'proxy-only.yaml')]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(
+        /RMT_SERVER_JOIN_TOKEN_MISSING: there is no host certificate in .*state\/proxy and proxy\.join_token is not set/,
+      );
+      expect(result.stderr).toContain('Set proxy.join_token');
+    },
+    SLOW_TEST_MS,
+  );
+
+  it(
     'keeps serving when one cluster refuses the Proxy: the refusal is logged as RMT_SERVER_CLUSTER_UNAVAILABLE and /readyz names the cluster',
     async () => {
       await writeFile(join(dir, 'good-token'), 'good-token-0123456789\n');
