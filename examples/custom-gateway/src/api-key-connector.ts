@@ -102,6 +102,11 @@ export class ApiKeyConnector implements IdentityConnector {
     this.#accounts = options.accounts;
   }
 
+  /**
+   * Checks `apiKey` against the account's key digests. Rejects with RMT_AUTH_INVALID_CREDENTIALS
+   * (unknown user, wrong key, malformed input: one answer), RMT_AUTH_USER_DISABLED or
+   * RMT_CONNECTOR_CLOSED.
+   */
   async authenticatePassword(username: string, apiKey: string): Promise<ExternalIdentity> {
     this.#assertOpen();
     const plausible =

@@ -87,6 +87,7 @@ export class JsonLinesAuditSink implements AuditSink {
     }
   }
 
+  /** Resolves once the event's line is written (and synced); rejects with a `RMT_AUDIT_…` code otherwise. */
   emit(event: AuditEvent): Promise<void> {
     if (this.#closed) return Promise.reject(closedError());
     try {
@@ -112,6 +113,7 @@ export class JsonLinesAuditSink implements AuditSink {
     });
   }
 
+  /** Resolves when every event emitted before has been written (or refused). */
   async flush(): Promise<void> {
     if (this.#closed) throw closedError();
     while (this.#writing) await this.#writing;

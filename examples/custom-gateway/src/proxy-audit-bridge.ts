@@ -1,6 +1,12 @@
 // tsyringe needs the Reflect metadata API before it is evaluated.
 import 'reflect-metadata';
-import { type AuditSink, createAuditEvent, parseKubeRequest, RemotelerError } from '@remoteler/core';
+import {
+  type AuditEventOf,
+  type AuditSink,
+  createAuditEvent,
+  parseKubeRequest,
+  RemotelerError,
+} from '@remoteler/core';
 import { AUDIT_SINK } from '@remoteler/core/di';
 import type { ProxyAuditEvent } from '@remoteler/proxy';
 import { inject, injectable } from 'tsyringe';
@@ -53,7 +59,7 @@ export class ProxyAuditBridge {
  * Maps the Proxy's exchange record to the core `kube.request` event. `user` and `cluster` are empty
  * when the request was refused before they were known (no client certificate: 401; no route: 404).
  */
-export function toKubeRequestEvent(event: ProxyAuditEvent) {
+export function toKubeRequestEvent(event: ProxyAuditEvent): AuditEventOf<'kube.request'> {
   const cluster = event.cluster ?? '';
   // The audited path is the client's, with the `/k8s/<cluster>` prefix; the request attributes
   // are those of the path the API server sees.

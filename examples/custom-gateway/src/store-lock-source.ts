@@ -29,10 +29,12 @@ export class StoreLockSource implements LockSource {
     return source;
   }
 
+  /** The locks the store holds now (expired ones included: the Proxy checks expiry itself). */
   current(): readonly Lock[] {
     return [...this.#locks.values()];
   }
 
+  /** Calls `listener` after every change of the store; returns the unsubscribe function. */
   subscribe(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
