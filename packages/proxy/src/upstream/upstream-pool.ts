@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import type { ProxyCluster } from '../routing/cluster.js';
+import { Http2StreamingClient, poolRequester, type StreamingRequester } from './h2-streaming-client.js';
 import { type ResolvedUpstream, type ResolveUpstreamOptions, resolveUpstream } from './resolve-upstream.js';
 
 /** The dispatchers of one cluster. */
@@ -7,14 +8,19 @@ export interface ClusterDispatchers {
   readonly upstream: ResolvedUpstream;
   /** Keep-alive pool for ordinary requests (undici default timeouts). */
   readonly regular: Pool;
-  /** For watches and `follow` logs: no body or headers timeout, no connection cap. */
-  readonly streaming: Pool;
+  /**
+   * For watches and `follow` logs: HTTP/2 when the API server offers it (many streams share a
+   * connection), else HTTP/1.1 with no body or headers timeout and no connection cap.
+   */
+  readonly streaming: StreamingRequester;
 }
 
 /** Options for {@link UpstreamPool}. */
 export interface UpstreamPoolOptions extends ResolveUpstreamOptions {
   /** Idle keep-alive time of upstream connections, in ms. Default 30 000. */
   readonly keepAliveTimeoutMs?: number;
+  /** Carry watches and `logs -f` over HTTP/2 where the API server offers it. Default true. */
+  readonly http2Streaming?: boolean;
 }
 
 interface Entry {
@@ -85,18 +91,31 @@ export class UpstreamPool {
     // field ("a, b"; only `cookie` is kept apart), and the API server reads every Impersonate-Group
     // field line as one group name (k8s-protocols §10.1), so two groups would become one bogus
     // group. HTTP/1.1 sends one line per value. Watches then need one connection each.
+    // Long-running requests go over node:http2 instead (Http2StreamingClient), which sends one
+    // field per value.
     const allowH2 = false;
     const keepAliveTimeout = this.#options.keepAliveTimeoutMs ?? 30_000;
-    return {
-      upstream,
-      regular: new Pool(upstream.origin, { connect, allowH2, keepAliveTimeout }),
-      streaming: new Pool(upstream.origin, {
+    const http1Streaming = poolRequester(
+      new Pool(upstream.origin, {
         connect,
         allowH2,
         keepAliveTimeout,
         bodyTimeout: 0,
         headersTimeout: 0,
       }),
+    );
+    return {
+      upstream,
+      regular: new Pool(upstream.origin, { connect, allowH2, keepAliveTimeout }),
+      streaming:
+        this.#options.http2Streaming === false
+          ? http1Streaming
+          : new Http2StreamingClient({
+              origin: upstream.origin,
+              tls: upstream.tls,
+              fallback: http1Streaming,
+              idleTimeoutMs: keepAliveTimeout,
+            }),
     };
   }
 }

@@ -11,6 +11,7 @@ import { negotiateFilteredRequest } from '../../filtering/negotiate.js';
 import { createWatchFilter } from '../../filtering/watch-filter.js';
 import { responseHeadersForClient } from '../../impersonation/upstream-headers.js';
 import type { RouteTarget } from '../../routing/route-request.js';
+import type { StreamingResponse } from '../../upstream/h2-streaming-client.js';
 import { relayUpgrade } from '../../upstream/upgrade-relay.js';
 import type { UpstreamPool } from '../../upstream/upstream-pool.js';
 import { established, type ProxyExchange } from '../exchange.js';
@@ -224,15 +225,18 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
         upstreamPath = `${dispatchers.upstream.basePath}${route.path}${negotiated.query ? `?${negotiated.query}` : ''}`;
       }
 
-      let response: Awaited<ReturnType<typeof dispatchers.regular.request>>;
+      let response: StreamingResponse;
       try {
-        response = await (longRunning ? dispatchers.streaming : dispatchers.regular).request({
+        const request = {
           method: exchange.req.method as 'GET',
           path: upstreamPath,
           headers,
           body: withBody ? (exchange.requestBody ?? exchange.req) : null,
           signal: exchange.signal,
-        });
+        };
+        response = longRunning
+          ? await dispatchers.streaming.request(request)
+          : await dispatchers.regular.request(request);
       } catch (cause) {
         if (exchange.signal.aborted) return;
         throw unavailable(cluster.name, cause);
