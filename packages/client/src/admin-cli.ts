@@ -95,7 +95,8 @@ export function joinInstructions(options: {
   /** `sha256:<hex>` of the host CA; when unknown the config says where to find it. */
   readonly hostCaPin?: string;
 }): JoinInstructions {
-  if (options.role !== 'proxy') return {};
+  // The token is pasted into a shell command: only a plain base64url token (what Auth makes) is.
+  if (options.role !== 'proxy' || !/^[A-Za-z0-9_-]+$/.test(options.token)) return {};
   const config = [
     'version: v1',
     'roles: [proxy]',

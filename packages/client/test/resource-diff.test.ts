@@ -89,6 +89,10 @@ describe('resource tables', () => {
     ).toBe('NAME       NOTE\na          one two three\nlong-name  -\n');
   });
 
+  it('never passes a control character (a terminal escape) from the server through to the terminal', () => {
+    expect(formatTable(['NOTE'], [['\u001b[2Jcleared']])).toBe('NOTE\n\ufffd[2Jcleared\n');
+  });
+
   it('shows locks with their target, expiry (never when absent) and message', () => {
     const lock = {
       kind: 'lock',

@@ -15,10 +15,12 @@ function labels(value: unknown): string {
   return entries.length === 0 ? '-' : entries.join(',');
 }
 
-// Names and labels come from the server and may hold any printable Unicode but no control
-// characters (resourceNameSchema); tabs and newlines in free text (messages) would break the table.
+// Names and labels come from the server and hold no control characters (resourceNameSchema), but
+// free text (a lock message) may: whitespace runs become one space so the table stays one line per
+// row, and any other control character (an ANSI escape would drive the terminal) becomes U+FFFD.
 function cell(text: string): string {
-  return text.replace(/\s+/g, ' ');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+  return text.replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
 }
 
 const COLUMNS: Readonly<
