@@ -110,6 +110,15 @@ export interface RemotelerProxy {
   close(): Promise<void>;
 }
 
+/** The policy engine's reading of a request, for audit events (empty fields left out). */
+function requestFields(attributes: ProxyExchange['attributes']): Partial<ProxyAuditEvent> {
+  if (!attributes) return {};
+  const fields: Record<string, string> = {};
+  for (const key of ['verb', 'apiGroup', 'resource', 'subresource', 'namespace', 'name'] as const)
+    if (attributes[key]) fields[key] = attributes[key];
+  return fields;
+}
+
 function validate(options: ProxyOptions): void {
   const problems: string[] = [];
   if (!options || typeof options !== 'object') problems.push('options must be an object');
@@ -248,6 +257,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
       ...(exchange.status !== undefined && { status: exchange.status }),
       ...(exchange.error && { errorCode: exchange.error.code }),
       ...(exchange.clientAddress && { clientAddress: exchange.clientAddress }),
+      ...requestFields(exchange.attributes),
     };
     try {
       options.onAudit(event);

@@ -194,7 +194,10 @@ describe('forwarding', () => {
     await proxyRequest(fixture.url, '/api/v1/pods?limit=500', pki.proxyTrust, { identity: alice });
     await proxyRequest(fixture.url, '/k8s/dev/../prod/api', pki.proxyTrust, { identity: alice });
     await proxyRequest(fixture.url, '/api', pki.proxyTrust, {});
-    expect(audits).toHaveLength(3);
+    await proxyRequest(fixture.url, '/api/v1/namespaces/team-a/pods?watch=true', pki.proxyTrust, {
+      identity: alice,
+    });
+    expect(audits).toHaveLength(4);
     expect(audits[0]).toMatchObject({
       kind: 'request',
       method: 'GET',
@@ -204,7 +207,12 @@ describe('forwarding', () => {
       kubernetesUser: 'alice',
       kubernetesGroups: ['developers', 'system:authenticated'],
       status: 200,
+      verb: 'list',
+      resource: 'pods',
     });
+    // The verb is the Kubernetes one: a watch is not a list, whatever the HTTP method.
+    expect(audits[3]).toMatchObject({ verb: 'watch', resource: 'pods', namespace: 'team-a' });
+    expect(audits[0]).not.toHaveProperty('namespace');
     expect(audits[1]).toMatchObject({ username: 'alice', status: 400, errorCode: 'RMT_PROXY_PATH_INVALID' });
     expect(audits[2]).toMatchObject({ status: 401, errorCode: 'RMT_PROXY_UNAUTHENTICATED' });
     expect(JSON.stringify(audits)).not.toContain(PROXY_UPSTREAM_TOKEN);

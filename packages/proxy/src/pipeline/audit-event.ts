@@ -21,4 +21,15 @@ export interface ProxyAuditEvent {
   readonly durationMs: number;
   /** The client's address. */
   readonly clientAddress?: string;
+  /**
+   * The request as the policy engine read it, when it got that far: the Kubernetes verb (`watch`,
+   * `list`, `exec`… derived as the API server does, never from the HTTP method alone) and the
+   * resource it names. Empty strings are left out.
+   */
+  readonly verb?: string;
+  readonly apiGroup?: string;
+  readonly resource?: string;
+  readonly subresource?: string;
+  readonly namespace?: string;
+  readonly name?: string;
 }
