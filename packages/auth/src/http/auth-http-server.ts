@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { RemotelerError } from '@remoteler/core';
 import type { AuthService } from '../auth-service.js';
 import { AuthWebApi } from './auth-web-api.js';
 
@@ -29,7 +30,15 @@ export interface AuthHttpServerOptions {
    * Default: none (the error is still never swallowed silently: it reaches the client as a 500).
    */
   readonly onInternalError?: (error: unknown) => void;
+  /**
+   * Called after the generated server certificate was replaced (at half its lifetime, or by
+   * {@link AuthHttpServer.renewCertificate}), with the new expiry (RFC 3339). Not called when
+   * `tls` was given: the host owns that certificate.
+   */
+  readonly onCertificateRenewed?: (notAfter: string) => void;
 }
+
+type GeneratedTls = { readonly key: string; readonly cert: string; readonly notAfter: string };
 
 /**
  * The Auth service's HTTPS API (node:https, JSON). TLS asks every client for a certificate but lets
@@ -42,10 +51,13 @@ export class AuthHttpServer {
   readonly #server: Server;
   readonly #service: AuthService;
   readonly #api: AuthWebApi;
-  readonly #tls: { readonly key: string; readonly cert: string };
+  readonly #options: AuthHttpServerOptions;
+  #tls: { readonly key: string; readonly cert: string };
+  #renewTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(options: AuthHttpServerOptions, tls: { readonly key: string; readonly cert: string }) {
+    this.#options = options;
     this.#service = options.service;
     this.#api = new AuthWebApi({
       service: options.service,
@@ -70,19 +82,10 @@ export class AuthHttpServer {
 
   /** Makes the server certificate if needed and listens. */
   static async start(options: AuthHttpServerOptions): Promise<AuthHttpServer> {
-    let tls: { key: string; cert: string };
-    if (options.tls) tls = { key: options.tls.key, cert: options.tls.cert };
-    else {
-      const made = await options.service.createServerCredentials({
-        hostId: options.hostId ?? 'auth',
-        dnsNames: options.dnsNames ?? ['localhost'],
-        ipAddresses: options.ipAddresses ?? ['127.0.0.1', '::1'],
-      });
-      // Leaf + issuing CA, explicitly: OpenSSL may build the chain from the client-verification
-      // store on its own, but a pinning client (`--ca-pin`) must not depend on that.
-      tls = { key: made.keyPem, cert: `${made.certificatePem.trim()}\n${made.caCertificatePem.trim()}\n` };
-    }
+    const generated = options.tls ? undefined : await AuthHttpServer.#generate(options);
+    const tls = options.tls ? { key: options.tls.key, cert: options.tls.cert } : (generated as GeneratedTls);
     const server = new AuthHttpServer(options, tls);
+    if (generated) server.#scheduleRenewal(generated.notAfter);
     await new Promise<void>((resolve, reject) => {
       server.#server.once('error', reject);
       server.#server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -113,8 +116,60 @@ export class AuthHttpServer {
     this.#server.setSecureContext({ key: this.#tls.key, cert: this.#tls.cert, ...this.#trustOptions() });
   }
 
+  /**
+   * Replaces the generated server certificate with a fresh key and certificate from the host CA's
+   * current generation (done by itself at half the certificate's lifetime; call it after a CA
+   * rotation step). New connections get the new certificate. Refused when `tls` was given.
+   */
+  async renewCertificate(): Promise<void> {
+    if (this.#options.tls)
+      throw new RemotelerError(
+        'RMT_CONFIG_INVALID',
+        'the Auth server certificate was given by the host (tls option); replace it there',
+      );
+    const next = await AuthHttpServer.#generate(this.#options);
+    if (this.#closing) return;
+    this.#tls = { key: next.key, cert: next.cert };
+    this.reloadTrust();
+    this.#scheduleRenewal(next.notAfter);
+    this.#options.onCertificateRenewed?.(next.notAfter);
+  }
+
+  static async #generate(options: AuthHttpServerOptions): Promise<GeneratedTls> {
+    const made = await options.service.createServerCredentials({
+      hostId: options.hostId ?? 'auth',
+      dnsNames: options.dnsNames ?? ['localhost'],
+      ipAddresses: options.ipAddresses ?? ['127.0.0.1', '::1'],
+    });
+    // Leaf + issuing CA, explicitly: OpenSSL may build the chain from the client-verification
+    // store on its own, but a pinning client (`--ca-pin`) must not depend on that.
+    return {
+      key: made.keyPem,
+      cert: `${made.certificatePem.trim()}\n${made.caCertificatePem.trim()}\n`,
+      notAfter: made.notAfter,
+    };
+  }
+
+  /** Renews at half the remaining lifetime (a failed renewal is retried after a minute). */
+  #scheduleRenewal(notAfter: string): void {
+    clearTimeout(this.#renewTimer);
+    const remaining = Date.parse(notAfter) - Date.now();
+    // setTimeout holds at most 2^31-1 ms (24.8 days); a longer wait is re-armed when it fires.
+    const delay = Math.min(Math.max(remaining / 2, 1_000), 2_147_483_647);
+    this.#renewTimer = setTimeout(() => {
+      this.renewCertificate().catch((error: unknown) => {
+        this.#options.onInternalError?.(error);
+        if (this.#closing) return;
+        this.#renewTimer = setTimeout(() => this.#scheduleRenewal(notAfter), 60_000);
+        this.#renewTimer.unref();
+      });
+    }, delay);
+    this.#renewTimer.unref();
+  }
+
   /** Stops listening and ends open connections; idempotent. */
   close(): Promise<void> {
+    clearTimeout(this.#renewTimer);
     this.#closing ??= new Promise<void>((resolve) => {
       this.#server.close(() => resolve());
       this.#server.closeAllConnections();
