@@ -82,4 +82,21 @@ export const CLIENT_ERRORS = defineErrors({
     summary: 'The identity provider or Auth ended the SSO login with an error instead of a one-time code.',
     hint: 'Read the code in the message (an RMT_AUTH_… code from Auth) and run `remoteler login` again.',
   },
+  RMT_CLIENT_FILE_UNREADABLE: {
+    category: 'input',
+    summary: 'A file named on the command line (such as `admin create -f FILE`) could not be read.',
+    hint: 'Check the path and its permissions; use `-f -` to read standard input.',
+  },
+  RMT_CLIENT_LOGIN_EXPIRED: {
+    category: 'unauthenticated',
+    summary:
+      'The login certificate of the profile has expired, and the command calls the API with it (admin commands do).',
+    hint: 'Run `remoteler login --proxy HOST:PORT` again, then repeat the command.',
+  },
+  RMT_CLIENT_ADMIN_EXISTS: {
+    category: 'conflict',
+    summary:
+      'An admin command that only creates (users add, a changed lock in create -f) found a resource of that name already there; nothing was written.',
+    hint: 'Pick another name, or remove the existing one first (`remoteler admin rm KIND/NAME`, `remoteler admin unlock NAME`).',
+  },
 });
