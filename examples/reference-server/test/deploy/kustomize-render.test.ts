@@ -10,6 +10,7 @@ import {
   SINGLE_POD_DIR,
   volumeAt,
 } from './support/manifests.js';
+import { restrictedViolations } from './support/pod-security.js';
 
 // The manifests as an operator applies them: rendered by real `kubectl.1.33 kustomize`, then read
 // field by field for what the deployment promises (least privilege, hardened pods, probes on the
@@ -134,6 +135,40 @@ describe('deploy/kubernetes/base', () => {
   it('runs both Deployments non-root, read-only, without capabilities, under RuntimeDefault seccomp, with resources', () => {
     for (const name of ['remoteler-auth', 'remoteler-proxy'])
       expectHardened(find(base.objects, 'Deployment', name));
+  });
+
+  it('meets the restricted Pod Security Standard, which its namespace enforces', () => {
+    expect(find(base.objects, 'Namespace', 'remoteler').metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+    });
+    for (const rendered of [base, single])
+      for (const deployment of ofKind(rendered.objects, 'Deployment'))
+        expect(restrictedViolations(deployment.spec.template.spec), deployment.metadata.name).toEqual([]);
+    // The check itself finds what it should.
+    expect(
+      restrictedViolations({
+        hostNetwork: true,
+        volumes: [{ name: 'h', hostPath: { path: '/' } }],
+        containers: [{ name: 'c', securityContext: { capabilities: { add: ['SYS_ADMIN'] } } }],
+      }),
+    ).toEqual([
+      'hostNetwork is true',
+      'volume h has type hostPath',
+      'container c allowPrivilegeEscalation is not false',
+      'container c runAsNonRoot is not true',
+      'container c seccomp unset',
+      'container c does not drop ALL capabilities',
+      'container c adds SYS_ADMIN',
+    ]);
+  });
+
+  it('mounts secrets and service-account files readable by the pod group only (0440), never writable', () => {
+    for (const rendered of [base, single])
+      for (const deployment of ofKind(rendered.objects, 'Deployment'))
+        for (const volume of deployment.spec.template.spec.volumes) {
+          const mode = volume.secret?.defaultMode ?? volume.projected?.defaultMode;
+          if (volume.secret || volume.projected) expect(mode, volume.name).toBe(0o440);
+        }
   });
 
   it('points the probes at the diagnostics port and keeps that port out of every Service', () => {

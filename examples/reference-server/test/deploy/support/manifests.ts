@@ -9,7 +9,10 @@ export const BASE_DIR = `${REPO_ROOT}deploy/kubernetes/base`;
 export const SINGLE_POD_DIR = `${REPO_ROOT}deploy/kubernetes/overlays/single-pod`;
 
 // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are free-form JSON
-export type Manifest = Record<string, any> & { kind: string; metadata: { name: string; namespace?: string } };
+export type Manifest = Record<string, any> & {
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+};
 
 /** What `kubectl kustomize DIR` printed, and the objects in it. */
 export interface Rendered {
