@@ -9,8 +9,9 @@ export interface IssuedServiceAccountToken {
   readonly expiresAt: number;
 }
 
-/** Shortest and longest lifetime a TokenRequest may ask for, in seconds (apiserver TokenRequest validation). */
+/** Shortest lifetime a TokenRequest may ask for, in seconds (10 minutes; apiserver TokenRequest validation). */
 export const TOKEN_REQUEST_MIN_SECONDS = 600;
+/** Longest lifetime a TokenRequest may ask for, in seconds (2^32; apiserver TokenRequest validation). */
 export const TOKEN_REQUEST_MAX_SECONDS = 2 ** 32;
 
 /**
@@ -25,12 +26,20 @@ export class ServiceAccountTokens {
   readonly #now: () => number;
   readonly #expiry = new Map<string, number>();
 
+  /**
+   * @param tokens the simulator's token table, shared with its authenticator.
+   * @param now clock in ms since the epoch; default `Date.now`.
+   */
   constructor(tokens: Map<string, TokenUser>, now: () => number = Date.now) {
     this.#tokens = tokens;
     this.#now = now;
   }
 
-  /** Issues a token for the service account `namespace/name` (whose uid goes into the user info). */
+  /**
+   * Issues a token for the service account `namespace/name` (whose uid goes into the user info),
+   * valid for `expirationSeconds` seconds from now. The caller checks the account exists and the
+   * lifetime is within {@link TOKEN_REQUEST_MIN_SECONDS}..{@link TOKEN_REQUEST_MAX_SECONDS}.
+   */
   issue(
     namespace: string,
     name: string,
