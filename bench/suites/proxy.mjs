@@ -1,23 +1,46 @@
-// Proxy throughput and latency: small keep-alive GETs side by side against a bare node:https server
-// answering the same bytes (Node's floor), the testkit API simulator directly, and the simulator
-// through the Remoteler Proxy (mTLS, identity decoding, policy, impersonation, undici forwarding).
-// Everything runs in this one Node process (one core for client, Proxy and server together), so the
-// figures compare paths, not absolute capacity; `CPU µs/req` is the whole process's CPU per request.
-// Issue 6 targets (nginx baseline not run here yet): Proxy >= 0.6x nginx's throughput, CPU per
-// proxied request <= 2x the bare-server floor, p99 added latency <= 2 ms at half of nginx's peak.
+// The Proxy against nginx (issue 6, "Performance"), side by side in one run. Every party is its own
+// process, so client, candidate and server never share an event loop:
+//   upstream   the testkit KubeApiSimulator, and a bare node:https server answering the same bytes
+//              (Node's floor: the least a Node HTTPS server spends per answered request);
+//   candidate  the Remoteler Proxy (its own Node process), or nginx as an mTLS reverse proxy that
+//              verifies the client certificate against the user CA and sets the same impersonation
+//              headers and upstream bearer token (master + one worker, private config in a temp dir);
+//   load       an undici Pool with the user's client certificate, 64 keep-alive connections.
+// CPU per request is the candidate process's own (utime + stime from /proc/<pid>/stat around each
+// run). Nothing is pinned: the machine is shared, so the load average is printed with the figures.
+//
+// Environment: BENCH_DURATION_MS (per run, default 3000), BENCH_CONNECTIONS (default 64),
+// BENCH_WATCHES (default 5000), BENCH_PROXY_CPU_PROFILE=<dir> (run the Proxy under `node --cpu-prof`
+// and print its top self-time functions).
+//
+// Issue 6 targets: throughput >= 0.6x nginx's; Proxy CPU per request <= 2x the bare floor's; p99
+// added latency <= 2 ms at half of nginx's peak rate; <= 60 KiB RSS per open watch; new mTLS
+// handshakes >= 0.8x nginx's rate.
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer } from 'node:https';
-import { MemoryCaKeyStore, TrustBundle, X509CertificateAuthority, X509IdentityDecoder } from '@remoteler/ca';
-import { createAccessChecker } from '@remoteler/core';
-import { createProxy, MemoryClusterRegistry } from '@remoteler/proxy';
-import { KubeApiSimulator } from '@remoteler/testkit';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryCaKeyStore, X509CertificateAuthority } from '@remoteler/ca';
 import { Pool } from 'undici';
+import { startRpcChild } from '../lib/child-process-rpc.mjs';
+import { topSelfTime } from '../lib/cpu-profile-top.mjs';
 import { printTable, ratio, writeResults } from '../lib/harness.mjs';
+import { NGINX_BINARY, nginxAvailable, startNginx } from '../lib/nginx.mjs';
+import { childPids, cpuMicros, loadAverage, rssKiB } from '../lib/proc-stats.mjs';
 
 const durationMs = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const watchCount = Number(process.env.BENCH_WATCHES ?? 5000);
+const warmupMs = Math.max(1000, durationMs / 3);
+const profileDir = process.env.BENCH_PROXY_CPU_PROFILE;
 const HOUR = 3_600_000;
+const TOKEN = 'bench-proxy';
 const PATH = '/api/v1/namespaces/default/configmaps/settings';
+const WATCH_PATH = '/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=3600';
+const GROUPS = ['system:masters', 'system:authenticated'];
+
+const lib = (name) => new URL(`../lib/${name}`, import.meta.url).pathname;
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function keyPair() {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -27,7 +50,11 @@ function keyPair() {
   };
 }
 
-// --- Remoteler PKI and the Proxy ---------------------------------------------------------------
+const startLoad = loadAverage();
+console.log(`load average at start: ${startLoad.join(' ')} (shared machine: figures are noisy)`);
+
+// --- PKI: the user CA signs alice's certificate; the host CA signs the listeners' ---------------
+const dir = mkdtempSync(join(tmpdir(), 'remoteler-bench-proxy-'));
 const store = new MemoryCaKeyStore();
 const userCa = await X509CertificateAuthority.open({ kind: 'user', keyStore: store, clusterName: 'bench' });
 const hostCa = await X509CertificateAuthority.open({ kind: 'host', keyStore: store, clusterName: 'bench' });
@@ -54,11 +81,6 @@ const userCert = await userCa.issueUserCertificate({
   ttlMs: HOUR,
   maxTtlMs: HOUR,
 });
-
-const sim = await KubeApiSimulator.start({
-  seed: true,
-  tokens: { 'bench-proxy': { name: 'remoteler-proxy', groups: ['system:masters'] } },
-});
 const role = {
   kind: 'role',
   version: 'v1',
@@ -74,103 +96,288 @@ const role = {
     deny: {},
   },
 };
-const checker = createAccessChecker({ username: 'alice', roles: [role], traits: {} });
-const decoder = new X509IdentityDecoder({ userBundle: TrustBundle.from('user', [userCa.trustBundlePem()]) });
-const proxy = createProxy({
-  tls: { cert: serverCert.certificatePem, key: serverKey.key, userCaBundle: userCa.trustBundlePem() },
-  identityDecoder: decoder,
-  // Like the core AccessCheckerProvider, one compiled checker per identity, reused across requests.
-  access: { forIdentity: () => checker },
-  clusters: new MemoryClusterRegistry([
+const userTls = { ca: hostCa.trustBundlePem(), cert: userCert.certificatePem, key: userKey.key };
+
+const children = [];
+let nginx;
+const results = { loadAverageStart: startLoad, connections, durationMs, watchCount };
+try {
+  // --- processes ----------------------------------------------------------------------------------
+  const simChild = await startRpcChild(lib('proxy-bench-upstream.mjs'), { label: 'simulator' });
+  children.push(simChild);
+  const sim = await simChild.call('simulator', { token: TOKEN });
+  const samplePool = new Pool(sim.url, {
+    connect: { ca: sim.caPem, cert: sim.admin.cert, key: sim.admin.key },
+  });
+  const sample = await samplePool.request({ path: PATH, method: 'GET' }).then((r) => r.body.text());
+  await samplePool.close();
+
+  const bareChild = await startRpcChild(lib('proxy-bench-upstream.mjs'), { label: 'bare node:https' });
+  children.push(bareChild);
+  const bare = await bareChild.call('bare', {
+    cert: serverCert.certificatePem,
+    key: serverKey.key,
+    body: sample,
+  });
+
+  const proxyChild = await startRpcChild(lib('proxy-bench-candidate.mjs'), {
+    label: 'Remoteler Proxy',
+    nodeArgs: ['--expose-gc', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
+  });
+  children.push(proxyChild);
+  const proxy = await proxyChild.call('start', {
+    cert: serverCert.certificatePem,
+    key: serverKey.key,
+    userCaPem: userCa.trustBundlePem(),
+    role,
+    username: 'alice',
+    upstream: { kind: 'token', server: sim.url, token: TOKEN, ca: sim.caPem },
+  });
+
+  let nginxWorker;
+  if (nginxAvailable()) {
+    const files = {
+      cert: join(dir, 'listener.crt'),
+      key: join(dir, 'listener.key'),
+      userCa: join(dir, 'user-ca.crt'),
+      upstreamCa: join(dir, 'simulator-ca.crt'),
+    };
+    writeFileSync(files.cert, serverCert.certificatePem);
+    writeFileSync(files.key, serverKey.key, { mode: 0o600 });
+    writeFileSync(files.userCa, userCa.trustBundlePem());
+    writeFileSync(files.upstreamCa, sim.caPem);
+    nginx = await startNginx({ dir, files, upstreamPort: sim.port, token: TOKEN, groups: GROUPS });
+    nginxWorker = childPids(nginx.masterPid)[0];
+  } else {
+    console.log(`\nnginx not found at ${NGINX_BINARY}: the nginx column is skipped. Install it with:`);
+    console.log('  apt-get install -y nginx');
+  }
+
+  const load = await startRpcChild(lib('proxy-bench-load.mjs'), { label: 'load generator' });
+  children.push(load);
+
+  const targets = [
     {
-      name: 'dev',
-      labels: {},
-      upstream: { kind: 'token', server: sim.url, token: 'bench-proxy', ca: sim.caPem },
+      name: 'direct to simulator',
+      origin: sim.url,
+      port: sim.port,
+      pid: simChild.pid,
+      tls: { ca: sim.caPem },
+      headers: { authorization: `Bearer ${TOKEN}` },
     },
-  ]),
-  checkImpersonation: false,
-  // One benchmark user drives every connection: the per-user rate and concurrency limits (on by
-  // default) would measure 429s, not forwarding.
-  limits: { requestsPerSecond: 0, maxConcurrentPerUser: 0 },
-});
-const { port: proxyPort } = await proxy.listen();
+    { name: 'via Remoteler Proxy', port: proxy.port, pid: proxyChild.pid, tls: userTls },
+    ...(nginx ? [{ name: 'via nginx', port: nginx.port, pid: nginxWorker, tls: userTls }] : []),
+    {
+      name: 'bare node:https (floor)',
+      port: bare.port,
+      pid: bareChild.pid,
+      tls: { ca: hostCa.trustBundlePem() },
+    },
+  ].map((t) => ({ origin: `https://127.0.0.1:${t.port}`, headers: {}, ...t }));
+  const byName = (name) => targets.find((t) => t.name === name);
+  const proxied = (t) => t.name.startsWith('via ');
 
-// --- the floor: a bare node:https server answering the simulator's bytes -----------------------
-const admin = sim.adminCertificate;
-const sample = await new Pool(sim.url, { connect: { ca: sim.caPem, cert: admin.certPem, key: admin.keyPem } })
-  .request({ path: PATH, method: 'GET' })
-  .then((r) => r.body.text());
-const bare = createServer({ cert: serverCert.certificatePem, key: serverKey.key }, (_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(sample) });
-  res.end(sample);
-});
-await new Promise((resolve) => bare.listen(0, '127.0.0.1', resolve));
+  // Runs `method` on the load generator and charges the candidate's (and the simulator's) CPU to it.
+  async function measured(target, method, params) {
+    const cpu0 = cpuMicros(target.pid);
+    const sim0 = cpuMicros(simChild.pid);
+    const result = await load.call(method, {
+      origin: target.origin,
+      port: target.port,
+      tls: target.tls,
+      ...params,
+    });
+    return {
+      ...result,
+      candidateCpuUs: cpuMicros(target.pid) - cpu0,
+      simulatorCpuUs: cpuMicros(simChild.pid) - sim0,
+    };
+  }
 
-// --- load ----------------------------------------------------------------------------------------
-async function load(name, origin, connect, headers = {}) {
-  const pool = new Pool(origin, { connect, connections, pipelining: 1 });
-  const latencies = [];
-  let failures = 0;
-  const run = async (until) => {
-    while (performance.now() < until) {
-      const t0 = performance.now();
-      const response = await pool.request({ path: PATH, method: 'GET', headers });
-      await response.body.text();
-      if (response.statusCode !== 200) failures++;
-      latencies.push((performance.now() - t0) * 1000);
-    }
-  };
-  await Promise.all(Array.from({ length: connections }, () => run(performance.now() + 300)));
-  latencies.length = 0;
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  await Promise.all(Array.from({ length: connections }, () => run(start + durationMs)));
-  const elapsed = performance.now() - start;
-  const used = process.cpuUsage(cpu);
-  await pool.close();
-  latencies.sort((a, b) => a - b);
-  const pick = (p) =>
-    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-  return {
-    path: name,
-    'req/s': (latencies.length * 1000) / elapsed,
-    'p50 µs': pick(50),
-    'p99 µs': pick(99),
-    'CPU µs/req': (used.user + used.system) / latencies.length,
-    failures,
-  };
+  // --- 1. keep-alive throughput -------------------------------------------------------------------
+  const keepAliveRows = [];
+  for (const target of targets) {
+    const params = { headers: target.headers, path: PATH, connections };
+    // Warm-up (JIT, connection pools on both sides) is not measured.
+    await load.call('keepAlive', { origin: target.origin, tls: target.tls, ...params, durationMs: warmupMs });
+    const r = await measured(target, 'keepAlive', { ...params, headers: target.headers, durationMs });
+    target.keepAlive = r;
+    keepAliveRows.push({
+      path: target.name,
+      'req/s': r.perSecond,
+      'p50 µs': r.p50Us,
+      'p99 µs': r.p99Us,
+      'candidate CPU µs/req': r.candidateCpuUs / r.requests,
+      'simulator CPU µs/req': proxied(target) ? r.simulatorCpuUs / r.requests : '',
+      failures: r.failures,
+    });
+  }
+  printTable(`small GETs, ${connections} keep-alive connections, ${durationMs} ms each`, keepAliveRows);
+
+  const floor = byName('bare node:https (floor)').keepAlive;
+  const viaProxy = byName('via Remoteler Proxy').keepAlive;
+  const viaNginx = byName('via nginx')?.keepAlive;
+  const cpuPerReq = (r) => r.candidateCpuUs / r.requests;
+  const ratios = [
+    {
+      comparison: 'Proxy / nginx throughput',
+      value: viaNginx ? ratio(viaProxy.perSecond, viaNginx.perSecond) : 'n/a',
+      target: '>= 0.60x',
+    },
+    {
+      comparison: 'Proxy CPU / floor CPU per req',
+      value: ratio(cpuPerReq(viaProxy), cpuPerReq(floor)),
+      target: '<= 2.00x',
+    },
+    {
+      comparison: 'Proxy CPU / nginx CPU per req',
+      value: viaNginx ? ratio(cpuPerReq(viaProxy), cpuPerReq(viaNginx)) : 'n/a',
+      target: '',
+    },
+  ];
+
+  // --- 2. added latency at half of nginx's peak (open loop) ----------------------------------------
+  const rate = Math.max(1, Math.round((viaNginx ?? viaProxy).perSecond / 2));
+  const rateRows = [];
+  for (const target of targets.filter((t) => !t.name.startsWith('bare'))) {
+    const r = await measured(target, 'rateLimited', {
+      headers: target.headers,
+      path: PATH,
+      connections,
+      durationMs,
+      rate,
+    });
+    target.rateLimited = r;
+    rateRows.push({
+      path: target.name,
+      'sent/s': r.perSecond,
+      'p50 µs': r.p50Us,
+      'p99 µs': r.p99Us,
+      'candidate CPU µs/req': r.candidateCpuUs / r.requests,
+      failures: r.failures,
+    });
+  }
+  const directP99 = byName('direct to simulator').rateLimited.p99Us;
+  for (const row of rateRows)
+    row['p99 added µs'] = row.path.startsWith('via ') ? row['p99 µs'] - directP99 : '';
+  printTable(
+    `rate-limited GETs at ${rate}/s (half of ${viaNginx ? "nginx's" : "the Proxy's"} peak), ${durationMs} ms each`,
+    rateRows,
+  );
+  ratios.push({
+    comparison: 'Proxy p99 added latency (ms)',
+    value: ((byName('via Remoteler Proxy').rateLimited.p99Us - directP99) / 1000).toFixed(2),
+    target: '<= 2 ms',
+  });
+
+  // --- 3. new mTLS connections ---------------------------------------------------------------------
+  const handshakeRows = [];
+  for (const target of targets.filter((t) => t.name !== 'direct to simulator')) {
+    const r = await measured(target, 'handshakes', {
+      headers: target.headers,
+      path: PATH,
+      concurrency: 16,
+      durationMs,
+    });
+    target.handshakes = r;
+    handshakeRows.push({
+      candidate: target.name,
+      'connections/s': r.perSecond,
+      'candidate CPU µs/conn': r.candidateCpuUs / Math.max(1, r.connections),
+      failures: r.failures,
+    });
+  }
+  printTable(
+    `new TLS connections (client certificate, no resumption, one GET each), ${durationMs} ms each`,
+    handshakeRows,
+  );
+  const proxyHandshakes = byName('via Remoteler Proxy').handshakes;
+  const nginxHandshakes = byName('via nginx')?.handshakes;
+  ratios.push({
+    comparison: 'Proxy / nginx handshakes/s',
+    value: nginxHandshakes ? ratio(proxyHandshakes.perSecond, nginxHandshakes.perSecond) : 'n/a',
+    target: '>= 0.80x',
+  });
+
+  // --- 4. memory per open watch --------------------------------------------------------------------
+  const watchRows = [];
+  for (const target of targets.filter(proxied)) {
+    const isProxy = target.name === 'via Remoteler Proxy';
+    const gc = async () => {
+      if (!isProxy) return;
+      await proxyChild.call('gc');
+      // Let freed pages go back before reading RSS (glibc returns them lazily).
+      await pause(200);
+      await proxyChild.call('gc');
+    };
+    await gc();
+    const idle = rssKiB(target.pid);
+    const opened = await load.call('openWatches', {
+      port: target.port,
+      tls: target.tls,
+      path: WATCH_PATH,
+      count: watchCount,
+      concurrency: 32,
+    });
+    await gc();
+    const open = await load.call('countWatches');
+    const loaded = rssKiB(target.pid);
+    await load.call('closeWatches');
+    target.watches = { idleKiB: idle, loadedKiB: loaded, open, failures: opened.failures };
+    watchRows.push({
+      candidate: `${target.name}${isProxy ? '' : ' (worker)'}`,
+      'open watches': open,
+      'RSS idle MiB': idle / 1024,
+      'RSS open MiB': loaded / 1024,
+      'KiB/watch': open > 0 ? (loaded - idle) / open : 'n/a',
+      'opened/s': (opened.opened * 1000) / opened.elapsedMs,
+      failures: opened.failures,
+    });
+  }
+  printTable(
+    `RSS per open watch (${watchCount} watches, HTTP/1.1 from the client; target <= 60 KiB)`,
+    watchRows,
+  );
+  const proxyWatch = byName('via Remoteler Proxy').watches;
+  ratios.push({
+    comparison: 'Proxy KiB per open watch',
+    value:
+      proxyWatch.open > 0
+        ? ((proxyWatch.loadedKiB - proxyWatch.idleKiB) / proxyWatch.open).toFixed(1)
+        : 'n/a',
+    target: '<= 60',
+  });
+
+  printTable('ratios (issue 6 targets)', ratios);
+  results.loadAverageEnd = loadAverage();
+  console.log(`\nload average at end: ${results.loadAverageEnd.join(' ')}`);
+  results.targets = targets.map(({ name, keepAlive, rateLimited, handshakes, watches }) => ({
+    name,
+    keepAlive,
+    rateLimited,
+    handshakes,
+    watches,
+  }));
+  results.rate = rate;
+  results.ratios = ratios;
+  results.nginx = Boolean(nginx);
+  writeResults('proxy', results);
+} finally {
+  for (const child of children.reverse()) await child.exit();
+  await nginx?.stop();
+  // nginx explains its 502s only in its log, which goes away with the temporary directory.
+  const nginxLog = nginx ? readFileSync(nginx.errorLog, 'utf8').trim().split('\n') : [];
+  if (nginxLog.length > 0 && nginxLog[0] !== '')
+    console.log(`\nnginx error log (last lines):\n${nginxLog.slice(-10).join('\n')}`);
+  rmSync(dir, { recursive: true, force: true });
 }
 
-const trustHost = hostCa.trustBundlePem();
-const results = [];
-results.push(await load('bare node:https', `https://127.0.0.1:${bare.address().port}`, { ca: trustHost }));
-results.push(
-  await load('simulator, direct', sim.url, { ca: sim.caPem }, { authorization: 'Bearer bench-proxy' }),
-);
-results.push(
-  await load('simulator via Proxy', `https://127.0.0.1:${proxyPort}`, {
-    ca: trustHost,
-    cert: userCert.certificatePem,
-    key: userKey.key,
-  }),
-);
-
-printTable(`small GETs, ${connections} keep-alive connections, ${durationMs} ms each, one process`, results);
-const [floor, direct, proxied] = results;
-printTable('ratios', [
-  {
-    comparison: 'Proxy vs direct',
-    throughput: ratio(proxied['req/s'], direct['req/s']),
-    'CPU/req': ratio(proxied['CPU µs/req'], direct['CPU µs/req']),
-  },
-  {
-    comparison: 'Proxy vs bare floor',
-    throughput: ratio(proxied['req/s'], floor['req/s']),
-    'CPU/req': ratio(proxied['CPU µs/req'], floor['CPU µs/req']),
-  },
-]);
-writeResults('proxy', { connections, durationMs, results });
-
-await proxy.close();
-await sim.close();
-bare.close();
+if (profileDir) {
+  const profiles = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
+  const latest = profiles.sort().at(-1);
+  if (latest)
+    printTable(
+      `Proxy process: top self time (${join(profileDir, latest)})`,
+      topSelfTime(join(profileDir, latest)),
+    );
+}

@@ -1,0 +1,35 @@
+// Child process of the proxy benchmark: the Remoteler Proxy alone in its own Node process, so its CPU
+// time (/proc/<pid>/stat) and RSS are its own. Configured like a production Proxy for one cluster,
+// except the per-user limits, which would otherwise measure 429s (one user drives every connection).
+import { TrustBundle, X509IdentityDecoder } from '@remoteler/ca';
+import { createAccessChecker } from '@remoteler/core';
+import { createProxy, MemoryClusterRegistry } from '@remoteler/proxy';
+import { serveRpc } from './child-process-rpc.mjs';
+
+let proxy;
+
+serveRpc(
+  {
+    async start({ cert, key, userCaPem, role, username, upstream }) {
+      const checker = createAccessChecker({ username, roles: [role], traits: {} });
+      proxy = createProxy({
+        tls: { cert, key, userCaBundle: userCaPem },
+        identityDecoder: new X509IdentityDecoder({ userBundle: TrustBundle.from('user', [userCaPem]) }),
+        // Like the core AccessCheckerProvider: one compiled checker per identity, reused.
+        access: { forIdentity: () => checker },
+        clusters: new MemoryClusterRegistry([{ name: 'dev', labels: {}, upstream }]),
+        checkImpersonation: false,
+        limits: { requestsPerSecond: 0, maxConcurrentPerUser: 0 },
+      });
+      const { port } = await proxy.listen();
+      return { port };
+    },
+    gc() {
+      globalThis.gc?.();
+      return true;
+    },
+  },
+  async () => {
+    await proxy?.close();
+  },
+);
