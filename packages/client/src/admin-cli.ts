@@ -232,9 +232,10 @@ export async function runAdmin(
     const local = added.user.spec.type === 'local';
     const passwordNote = local
       ? `The admin API stores no passwords, so ${name} cannot sign in with one yet. A local password is
-checked by the Auth server's local-user connector: the operator adds ${name} with a password hash
-to its users (LocalUserConnector \`users\`, or the server's local users file). To make the hash,
-${name} (or you) runs
+checked by the Auth server's local-user connector: the operator adds ${name} there with a password
+hash (remoteler-server: an entry { username: ${name}, password_hash: <hash>, roles: [] } under the
+local connector's users or users_file; the roles above come from this user resource). To make the
+hash, ${name} (or you) runs
   remoteler admin users password-hash
 which asks for the password without echo and prints only the hash to hand over.
 `

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { verifyPassword } from '@remoteler/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { ADMIN_USER, type AuthStack, PASSWORD, startAuthStack } from './support/auth-stack.js';
+import { ADMIN_USER, type AuthStack, PASSWORD, ROLELESS_USER, startAuthStack } from './support/auth-stack.js';
 import { runRemoteler } from './support/run-remoteler.js';
 
 const AUDITOR = `# who may read pods in team namespaces
@@ -298,6 +298,36 @@ spec:
     const removed = await admin(['users', 'rm', 'bob']);
     expect(removed.stdout).toBe('user/bob removed\n');
     expect((await admin(['get', 'users', 'bob'])).code).toBe(5);
+  });
+
+  it('users add gives a local user with a password the roles it signs in with', async () => {
+    await loginAs(ADMIN_USER, adminEnv);
+    const erinEnv = { ...aliceEnv, REMOTELER_HOME: join(dir, 'erin') };
+    const login = () =>
+      runRemoteler(
+        [
+          'login',
+          '--proxy',
+          stack.address,
+          '--user',
+          ROLELESS_USER,
+          '--password-stdin',
+          '--ca-file',
+          caFile,
+          '--json',
+        ],
+        erinEnv,
+        `${PASSWORD}\n`,
+      );
+    const before = await login();
+    expect(before.code).not.toBe(0);
+    expect(before.stderr).toMatch(/"code":"RMT_AUTH_NO_ROLES"/);
+
+    expect((await admin(['users', 'add', ROLELESS_USER, '--roles', 'developer'])).code).toBe(0);
+    const after = await login();
+    expect(after.stderr).toBe('');
+    expect(JSON.parse(after.stdout)).toMatchObject({ username: ROLELESS_USER, roles: ['developer'] });
+    expect((await admin(['users', 'rm', ROLELESS_USER])).code).toBe(0);
   });
 
   it('makes a password hash from standard input that verifies, without printing the password', async () => {

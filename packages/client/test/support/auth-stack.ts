@@ -17,6 +17,8 @@ export const PASSWORD = 'correct horse battery staple';
 /** A local user (password {@link PASSWORD}) holding only the admin role: the admin API's caller. */
 export const ADMIN_USER = 'root';
 export const ADMIN_ROLE = 'admin';
+/** A local user (password {@link PASSWORD}) whose connector entry grants no role. */
+export const ROLELESS_USER = 'erin';
 /** scrypt at a test cost: the machine is shared, and the cost is not what these tests are about. */
 const TEST_SCRYPT_COST = { logN: 10, r: 8, p: 1 };
 
@@ -63,7 +65,8 @@ export interface StackParts {
 /**
  * A real Auth service and HTTPS API on 127.0.0.1 (memory stores, real X.509 CAs): user alice
  * (password {@link PASSWORD}, role developer: clusters labelled env=dev or env=staging), user root
- * (same password, role admin: the admin API, no cluster), clusters
+ * (same password, role admin: the admin API, no cluster), user erin (same password, no role until a
+ * user resource gives one), clusters
  * dev-1 (dev), staging-1 (staging) and prod-1 (prod).
  */
 export async function startAuthStack(
@@ -105,6 +108,8 @@ export async function startAuthStack(
     users: [
       { username: 'alice', passwordHash, roles: ['developer'] },
       { username: ADMIN_USER, passwordHash, roles: [ADMIN_ROLE] },
+      // A password but no roles: what an admin's `users add` creates a user resource for.
+      { username: ROLELESS_USER, passwordHash, roles: [] },
     ],
     hashCost: TEST_SCRYPT_COST,
   });
