@@ -22,13 +22,12 @@ import {
   type Token,
   USER_STORE,
 } from '@remoteler/core/di';
-import { createProxy, MemoryClusterRegistry } from '@remoteler/proxy';
+import { createProxy, LockStoreSource, MemoryClusterRegistry } from '@remoteler/proxy';
 import { ApiKeyConnector } from './api-key-connector.js';
 import { type GatewayOptions, resolveGatewayConfig } from './gateway-config.js';
 import { JsonLinesAuditSink } from './json-lines-audit-sink.js';
 import { ListenerCertificate } from './listener-certificate.js';
 import { ProxyAuditBridge } from './proxy-audit-bridge.js';
-import { StoreLockSource } from './store-lock-source.js';
 import {
   ACCESS_CHECKERS,
   API_KEY_CONNECTOR,
@@ -167,7 +166,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       onError: root.resolve(ERROR_HANDLER),
     });
     proxyOwned.push(listenerCertificate);
-    const lockSource = await StoreLockSource.open(root.resolve(LOCK_STORE));
+    const lockSource = await LockStoreSource.open(root.resolve(LOCK_STORE));
     proxyOwned.push(lockSource);
     proxyScope
       .registerValue(LISTENER_CERTIFICATE, listenerCertificate)

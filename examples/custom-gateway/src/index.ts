@@ -21,7 +21,6 @@ export {
 export { JsonLinesAuditSink, type JsonLinesAuditSinkOptions } from './json-lines-audit-sink.js';
 export { ListenerCertificate, type ListenerCertificateOptions } from './listener-certificate.js';
 export { ProxyAuditBridge, toKubeRequestEvent } from './proxy-audit-bridge.js';
-export { StoreLockSource } from './store-lock-source.js';
 export {
   ACCESS_CHECKERS,
   API_KEY_CONNECTOR,

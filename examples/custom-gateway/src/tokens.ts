@@ -1,12 +1,11 @@
 import type { AuthHttpServer, AuthService } from '@remoteler/auth';
 import type { X509CertificateAuthority, X509IdentityDecoder } from '@remoteler/ca';
 import { type AccessCheckerProvider, createToken } from '@remoteler/core';
-import type { MemoryClusterRegistry, RemotelerProxy } from '@remoteler/proxy';
+import type { LockStoreSource, MemoryClusterRegistry, RemotelerProxy } from '@remoteler/proxy';
 import type { ApiKeyConnector, HostAccountLookup } from './api-key-connector.js';
 import type { GatewayConfig } from './gateway-config.js';
 import type { ListenerCertificate } from './listener-certificate.js';
 import type { ProxyAuditBridge } from './proxy-audit-bridge.js';
-import type { StoreLockSource } from './store-lock-source.js';
 
 // The gateway's own tokens, beside core's (AUDIT_SINK, ROLE_STORE, IDENTITY_CONNECTORS…). Ids are
 // prefixed with the package name: a token's key is `Symbol.for(id)`, shared process-wide.
@@ -36,7 +35,7 @@ export const CLUSTER_REGISTRY = createToken<MemoryClusterRegistry>('custom-gatew
 /** The Proxy listener's key and renewed host certificate (Proxy scope). */
 export const LISTENER_CERTIFICATE = createToken<ListenerCertificate>('custom-gateway.listener-certificate');
 /** The lock store as the Proxy reads it (Proxy scope). */
-export const LOCK_SOURCE = createToken<StoreLockSource>('custom-gateway.lock-source');
+export const LOCK_SOURCE = createToken<LockStoreSource>('custom-gateway.lock-source');
 /** Turns the Proxy's per-exchange audit hook into `kube.request` events (Proxy scope). */
 export const PROXY_AUDIT = createToken<ProxyAuditBridge>('custom-gateway.proxy-audit');
 /** The Proxy (Proxy scope). */

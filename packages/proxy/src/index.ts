@@ -1,5 +1,6 @@
 export type { AccessCheckerSource } from './access/access-checker-source.js';
 export { findLock, type LockSource, lockedError } from './access/lock-source.js';
+export { LockStoreSource } from './access/lock-store-source.js';
 export {
   type AccessReviewRequest,
   type AskCluster,

@@ -1,12 +1,12 @@
 import type { Lock, LockStore, ResourceWatch } from '@remoteler/core';
-import type { LockSource } from '@remoteler/proxy';
+import type { LockSource } from './lock-source.js';
 
 /**
  * The Proxy's view of the lock store: an in-memory snapshot (the Proxy reads `current()` on every
  * request) kept up to date by the store's watch, so a lock an admin creates through Auth ends the
  * user's open watches and sessions at once.
  */
-export class StoreLockSource implements LockSource {
+export class LockStoreSource implements LockSource {
   readonly #locks = new Map<string, Lock>();
   readonly #listeners = new Set<() => void>();
   #watch: ResourceWatch | undefined;
@@ -17,8 +17,8 @@ export class StoreLockSource implements LockSource {
    * Starts watching, then reads what the store holds, so no change in between is lost (a lock
    * deleted in that instant may stay in force until its next change: the safe direction).
    */
-  static async open(store: LockStore): Promise<StoreLockSource> {
-    const source = new StoreLockSource();
+  static async open(store: LockStore): Promise<LockStoreSource> {
+    const source = new LockStoreSource();
     source.#watch = store.watch((event) => {
       if (event.type === 'put') source.#locks.set(event.resource.metadata.name, event.resource);
       else source.#locks.delete(event.name);
