@@ -11,7 +11,7 @@ import { createLogger } from '../../src/ops/logger.js';
 import { loadRoleFiles, roleSources } from '../../src/server/load-roles.js';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
 import { containers, find, kustomize, type Manifest, SINGLE_POD_DIR } from './support/manifests.js';
-import { layOutPodVolumes } from './support/pod-filesystem.js';
+import { layOutPodVolumes, reRooted } from './support/pod-filesystem.js';
 
 // The single-pod overlay's pod, booted for real: the overlay is applied to the API server simulator
 // (namespace, ServiceAccount, impersonation RBAC), every volume of the Deployment is laid out under
@@ -29,18 +29,6 @@ const savedEnv = {
   host: process.env.KUBERNETES_SERVICE_HOST,
   port: process.env.KUBERNETES_SERVICE_PORT,
 };
-
-/** Re-roots absolute paths under `root` and moves listeners to random loopback ports. */
-function asOnThisMachine(value: unknown, key = ''): unknown {
-  if (typeof value === 'string') {
-    if (/(^|_)listen$/.test(key)) return '127.0.0.1:0';
-    return value.startsWith('/') ? join(root, value) : value;
-  }
-  if (Array.isArray(value)) return value.map((v) => asOnThisMachine(v));
-  if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asOnThisMachine(v, k)]));
-  return value;
-}
 
 beforeAll(async () => {
   const [started, rendered] = await Promise.all([
@@ -63,7 +51,7 @@ beforeAll(async () => {
   // The configuration, read where the container's args say, through the Secret volume's symlinks.
   const args: string[] = container.args;
   const text = await readFile(join(root, args[args.indexOf('--config') + 1]!), 'utf8');
-  const raw = asOnThisMachine(parse(text)) as Record<string, Manifest>;
+  const raw = reRooted(parse(text), root) as Record<string, Manifest>;
   // in_cluster: {} means the Proxy's default service-account folder, which is now under the root.
   for (const cluster of raw.proxy!.clusters as Manifest[]) {
     expect(cluster.in_cluster).toEqual({});

@@ -90,3 +90,18 @@ export function projectedFiles(
   }
   return { files, token };
 }
+
+/**
+ * A parsed remoteler.yaml as it would run on this machine: absolute paths moved under `root` (the
+ * container's `/`), every `*listen` address on a random loopback port.
+ */
+export function reRooted(value: unknown, root: string, key = ''): unknown {
+  if (typeof value === 'string') {
+    if (/(^|_)listen$/.test(key)) return '127.0.0.1:0';
+    return value.startsWith('/') ? join(root, value) : value;
+  }
+  if (Array.isArray(value)) return value.map((v) => reRooted(v, root));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reRooted(v, root, k)]));
+  return value;
+}
