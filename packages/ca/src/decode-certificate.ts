@@ -238,12 +238,19 @@ export function decodeHostIdentity(
   };
 }
 
+/** A trust bundle, or a function that returns the current one (asked at every decode). */
+export type TrustBundleSource = TrustBundle | (() => TrustBundle);
+
 /** Options for {@link X509IdentityDecoder}. */
 export interface X509IdentityDecoderOptions {
-  /** The user-CA bundle; without it every user certificate is refused. */
-  readonly userBundle?: TrustBundle;
-  /** The host-CA bundle; without it every host certificate is refused. */
-  readonly hostBundle?: TrustBundle;
+  /**
+   * The user-CA bundle; without it every user certificate is refused. A function is asked at every
+   * decode, so `() => userCa.bundle()` follows the CA's rotation with no new decoder, in step with
+   * a Proxy listener whose `tls()` reads the same CA.
+   */
+  readonly userBundle?: TrustBundleSource;
+  /** The host-CA bundle (or a function returning the current one); without it every host certificate is refused. */
+  readonly hostBundle?: TrustBundleSource;
   /** OID of the user identity extension. Default `1.3.9999.7.1`. */
   readonly identityExtensionOid?: string;
   /** OID of the host identity extension. Default `1.3.9999.7.2`. */
@@ -252,14 +259,16 @@ export interface X509IdentityDecoderOptions {
 
 /**
  * The {@link CertificateIdentityDecoder} for a Proxy or service that holds only trust bundles (no
- * CA keys). Bundles are fixed at construction: make a new decoder when they rotate.
+ * CA keys). Bundles given as values are fixed; given as functions, they are read at every decode.
  */
 export class X509IdentityDecoder implements CertificateIdentityDecoder {
   readonly #options: X509IdentityDecoderOptions;
 
   constructor(options: X509IdentityDecoderOptions) {
-    if (options.userBundle) assertBundleKind(options.userBundle, 'user');
-    if (options.hostBundle) assertBundleKind(options.hostBundle, 'host');
+    if (options.userBundle && typeof options.userBundle !== 'function')
+      assertBundleKind(options.userBundle, 'user');
+    if (options.hostBundle && typeof options.hostBundle !== 'function')
+      assertBundleKind(options.hostBundle, 'host');
     this.#options = Object.freeze({ ...options });
   }
 
@@ -267,9 +276,12 @@ export class X509IdentityDecoder implements CertificateIdentityDecoder {
     certificate: CertificateInput,
     options: CertificateDecodeOptions = {},
   ): DecodedUserCertificate {
-    const { userBundle, ...oids } = this.#options;
-    if (!userBundle)
+    const { userBundle: source, hostBundle: _host, ...oids } = this.#options;
+    if (!source)
       fail('RMT_CA_KIND_MISMATCH', 'this decoder has no user CA bundle, so it accepts no user certificate');
+    const userBundle = typeof source === 'function' ? source() : source;
+    // A function's answer is checked every time: a host bundle must never pass as the user bundle.
+    assertBundleKind(userBundle, 'user');
     return decodeUserIdentity(certificate, { ...oids, ...options, trustedBundle: userBundle });
   }
 
@@ -277,9 +289,11 @@ export class X509IdentityDecoder implements CertificateIdentityDecoder {
     certificate: CertificateInput,
     options: CertificateDecodeOptions = {},
   ): DecodedHostCertificate {
-    const { hostBundle, ...oids } = this.#options;
-    if (!hostBundle)
+    const { hostBundle: source, userBundle: _user, ...oids } = this.#options;
+    if (!source)
       fail('RMT_CA_KIND_MISMATCH', 'this decoder has no host CA bundle, so it accepts no host certificate');
+    const hostBundle = typeof source === 'function' ? source() : source;
+    assertBundleKind(hostBundle, 'host');
     return decodeHostIdentity(certificate, { ...oids, ...options, trustedBundle: hostBundle });
   }
 }

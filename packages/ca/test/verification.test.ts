@@ -196,6 +196,22 @@ describe('X509IdentityDecoder (a Proxy holding bundles only)', () => {
     await expectCode(() => userOnly.decodeHostCertificate(host.certificatePem), 'RMT_CA_KIND_MISMATCH');
   });
 
+  it('follows a bundle given as a function at every decode, and still refuses a bundle of the wrong kind', async () => {
+    const before = await openAuthorities();
+    const after = await openAuthorities();
+    let current = TrustBundle.from('user', [before.user.trustBundlePem()]);
+    const decoder = new X509IdentityDecoder({ userBundle: () => current });
+    const fromAfter = await issueUser(after);
+    await expectCode(() => decoder.decodeUserCertificate(fromAfter.certificatePem), 'RMT_CA_CERT_UNTRUSTED');
+    // The CA the bundle comes from rotated (here: another CA took over): no new decoder needed.
+    current = TrustBundle.from('user', [after.user.trustBundlePem()]);
+    expect(decoder.decodeUserCertificate(fromAfter.certificatePem).identity.username).toBe(
+      'alice@example.com',
+    );
+    current = TrustBundle.from('host', [after.host.trustBundlePem()]);
+    await expectCode(() => decoder.decodeUserCertificate(fromAfter.certificatePem), 'RMT_CA_KIND_MISMATCH');
+  });
+
   it('exports each CA as PEM with a sha256 fingerprint for pinning', async () => {
     const { user } = await openAuthorities();
     const [info] = user.trustedCas();
