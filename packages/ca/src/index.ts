@@ -6,6 +6,7 @@ export {
   type DecodeCertificateOptions,
   decodeHostIdentity,
   decodeUserIdentity,
+  type TrustBundleSource,
   X509IdentityDecoder,
   type X509IdentityDecoderOptions,
 } from './decode-certificate.js';
