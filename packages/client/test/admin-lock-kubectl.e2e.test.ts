@@ -1,21 +1,22 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RemotelerProxy } from '@remoteler/proxy';
+import { LockStoreSource, type RemotelerProxy } from '@remoteler/proxy';
 import { KubeApiSimulator, runKubectl } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_USER, type AuthStack, PASSWORD, startAuthStack } from './support/auth-stack.js';
 import { runRemoteler } from './support/run-remoteler.js';
-import { startSimulatedProxy, type WatchedLocks, watchLocks } from './support/simulated-proxy.js';
+import { locksUntil, startSimulatedProxy } from './support/simulated-proxy.js';
 
-// `remoteler admin lock` writes the lock through the Auth admin API; the Proxy reads the same lock
-// store (as a replica watching shared storage would) and refuses the locked user's next kubectl
-// request, although its certificate is still valid and cached by the exec plugin.
+// `remoteler admin lock` writes the lock through the Auth admin API; the Proxy follows the same lock
+// store through its own LockStoreSource (as a replica watching shared storage would) and refuses the
+// locked user's next kubectl request, although its certificate is still valid and cached by the exec
+// plugin.
 
 const PROXY_TOKEN = 'remoteler-proxy-token';
 let sim: KubeApiSimulator;
 let proxy: RemotelerProxy | undefined;
-let locks: WatchedLocks | undefined;
+let locks: LockStoreSource | undefined;
 let stack: AuthStack;
 let dir: string;
 
@@ -26,7 +27,7 @@ beforeAll(async () => {
   sim.bindClusterRole('developers-edit', 'edit', { kind: 'Group', name: 'developers' });
   stack = await startAuthStack({
     startProxy: async (parts) => {
-      locks = await watchLocks(parts.locks);
+      locks = await LockStoreSource.open(parts.locks);
       const started = await startSimulatedProxy(parts, sim, PROXY_TOKEN, locks);
       proxy = started.proxy;
       return started.address;
@@ -82,14 +83,14 @@ describe('remoteler admin lock with kubectl through the Proxy', () => {
     );
     expect(locked.code).toBe(0);
     const name = JSON.parse(locked.stdout).metadata.name as string;
-    await locks?.until((all) => all.some((l) => l.metadata.name === name));
+    await locksUntil(locks as LockStoreSource, (all) => all.some((l) => l.metadata.name === name));
 
     const refused = await kubectl();
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('incident 42, ask #sre');
 
     expect((await runRemoteler(['admin', 'unlock', name], admin)).code).toBe(0);
-    await locks?.until((all) => all.every((l) => l.metadata.name !== name));
+    await locksUntil(locks as LockStoreSource, (all) => all.every((l) => l.metadata.name !== name));
     const after = await kubectl();
     expect(after.stderr).toBe('');
     expect(after.code).toBe(0);

@@ -1,46 +1,25 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createAccessChecker, type Lock, type LockStore } from '@remoteler/core';
+import { createAccessChecker, type Lock } from '@remoteler/core';
 import { createProxy, type LockSource, MemoryClusterRegistry, type RemotelerProxy } from '@remoteler/proxy';
 import type { KubeApiSimulator } from '@remoteler/testkit';
 import type { StackParts } from './auth-stack.js';
 
-/** A {@link LockSource} kept current from a lock store's watch, with a way to await a change. */
-export interface WatchedLocks extends LockSource {
-  /** Resolves once the snapshot satisfies `predicate` (at once when it already does). */
-  until(predicate: (locks: readonly Lock[]) => boolean): Promise<void>;
-  close(): void;
-}
-
-/** Reads the store once, then again after every change it reports (as a Proxy replica would). */
-export async function watchLocks(store: LockStore): Promise<WatchedLocks> {
-  let snapshot: readonly Lock[] = await store.list();
-  const listeners = new Set<() => void>();
-  const watch = store.watch(() => {
-    void store.list().then((all) => {
-      snapshot = all;
-      for (const listener of listeners) listener();
-    });
+/** Resolves once the source's locks satisfy `predicate` (at once when they already do). */
+export function locksUntil(
+  source: LockSource,
+  predicate: (locks: readonly Lock[]) => boolean,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let unsubscribe: (() => void) | undefined;
+    const check = () => {
+      if (!predicate(source.current())) return;
+      unsubscribe?.();
+      resolve();
+    };
+    unsubscribe = source.subscribe?.(check);
+    check();
   });
-  const subscribe = (listener: () => void) => {
-    listeners.add(listener);
-    return () => listeners.delete(listener);
-  };
-  return {
-    current: () => snapshot,
-    subscribe,
-    until: (predicate) =>
-      new Promise<void>((resolve) => {
-        const check = () => {
-          if (!predicate(snapshot)) return;
-          unsubscribe();
-          resolve();
-        };
-        const unsubscribe = subscribe(check);
-        check();
-      }),
-    close: () => watch.close(),
-  };
 }
 
 /**
