@@ -1,14 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuthWebApi } from '@remoteler/auth';
-import { type AuthForwarder, createAuthForwarder, type RemotelerProxy } from '@remoteler/proxy';
 import { KubeApiSimulator } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_USER, type AuthStack, PASSWORD, startAuthStack } from './support/auth-stack.js';
+import { ADMIN_USER, type AuthStack, PASSWORD } from './support/auth-stack.js';
 import { runRemoteler } from './support/run-remoteler.js';
-import { startSimulatedProxy } from './support/simulated-proxy.js';
+import { startWebPortStack, WEB_API_MODES, type WebPortStack } from './support/simulated-proxy.js';
 
 // Admins log in to the same address as everyone else: the Proxy's web port. Every admin call (GET,
 // PUT, DELETE, POST tokens) then goes through it, to Auth in the Proxy's process or forwarded to a
@@ -16,13 +13,12 @@ import { startSimulatedProxy } from './support/simulated-proxy.js';
 
 const PROXY_TOKEN = 'remoteler-proxy-token';
 
-describe.each(['in-process Auth', 'remote Auth over mutual TLS'] as const)(
+describe.each(WEB_API_MODES)(
   'remoteler admin through the Proxy web port (%s)',
   { timeout: 120_000 },
   (mode) => {
     let sim: KubeApiSimulator;
-    let proxy: RemotelerProxy | undefined;
-    let forwarder: AuthForwarder | undefined;
+    let web: WebPortStack;
     let stack: AuthStack;
     let dir: string;
     let address: string;
@@ -33,38 +29,13 @@ describe.each(['in-process Auth', 'remote Auth over mutual TLS'] as const)(
         seed: true,
         tokens: { [PROXY_TOKEN]: { name: 'remoteler-proxy' } },
       });
-      // Bound once the Auth service exists (it announces the Proxy's address, so it starts after).
-      let web: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-      let proxyTls: { cert: string; key: string } | undefined;
-      stack = await startAuthStack({
-        startProxy: async (parts) => {
-          const started = await startSimulatedProxy(parts, sim, PROXY_TOKEN, undefined, (req, res) => {
-            if (web) web(req, res);
-            else res.writeHead(503).end();
-          });
-          proxy = started.proxy;
-          proxyTls = started.tls;
-          address = started.address;
-          return address;
-        },
-      });
-      if (mode === 'in-process Auth') {
-        const api = new AuthWebApi({ service: stack.service });
-        web = (req, res) => api.handle(req, res);
-      } else {
-        const tls = proxyTls as { cert: string; key: string };
-        forwarder = createAuthForwarder({
-          url: stack.server.url,
-          tls: () => ({ ...tls, ca: stack.hostCaPem }),
-        });
-        web = forwarder.handle;
-      }
+      web = await startWebPortStack(mode, sim, PROXY_TOKEN);
+      stack = web.stack;
+      address = web.address;
     });
 
     afterAll(async () => {
-      await proxy?.close();
-      await forwarder?.close();
-      await stack?.close();
+      await web?.close();
       await sim?.close();
       await rm(dir, { recursive: true, force: true });
     });

@@ -1,9 +1,17 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AuthWebApi } from '@remoteler/auth';
 import { createAccessChecker, type Lock } from '@remoteler/core';
-import { createProxy, type LockSource, MemoryClusterRegistry, type RemotelerProxy } from '@remoteler/proxy';
+import {
+  type AuthForwarder,
+  createAuthForwarder,
+  createProxy,
+  type LockSource,
+  MemoryClusterRegistry,
+  type RemotelerProxy,
+} from '@remoteler/proxy';
 import type { KubeApiSimulator } from '@remoteler/testkit';
-import type { StackParts } from './auth-stack.js';
+import { type AuthStack, type StackParts, startAuthStack } from './auth-stack.js';
 
 /** Resolves once the source's locks satisfy `predicate` (at once when they already do). */
 export function locksUntil(
@@ -75,4 +83,64 @@ export async function startSimulatedProxy(
   });
   const { port } = await proxy.listen();
   return { proxy, address: `127.0.0.1:${port}`, tls: { cert: issued.certificatePem, key: tlsKey } };
+}
+
+/** How the Proxy's web port serves the web API in a {@link startWebPortStack}. */
+export type WebApiMode = 'in-process Auth' | 'remote Auth over mutual TLS';
+
+/** Both ways, for `describe.each`. */
+export const WEB_API_MODES: readonly WebApiMode[] = ['in-process Auth', 'remote Auth over mutual TLS'];
+
+/** An Auth stack behind a simulated Proxy whose web port serves the web API. */
+export interface WebPortStack {
+  readonly stack: AuthStack;
+  readonly proxy: RemotelerProxy;
+  /** `127.0.0.1:PORT` of the Proxy: the one address clients use for login, admin and kubectl. */
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts Auth and a Proxy (see {@link startSimulatedProxy}) whose web port serves the web API:
+ * `AuthWebApi` in this process, or `createAuthForwarder` to the stack's Auth listener over mutual
+ * TLS with the Proxy's host certificate. The handler is bound once Auth exists (Auth announces the
+ * Proxy's address, so the Proxy starts first).
+ */
+export async function startWebPortStack(
+  mode: WebApiMode,
+  sim: KubeApiSimulator,
+  token: string,
+  options: Parameters<typeof startAuthStack>[0] = {},
+): Promise<WebPortStack> {
+  let web: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let started: Awaited<ReturnType<typeof startSimulatedProxy>> | undefined;
+  const stack = await startAuthStack({
+    ...options,
+    startProxy: async (parts) => {
+      started = await startSimulatedProxy(parts, sim, token, undefined, (req, res) => {
+        if (web) web(req, res);
+        else res.writeHead(503).end();
+      });
+      return started.address;
+    },
+  });
+  const { proxy, address, tls } = started as NonNullable<typeof started>;
+  let forwarder: AuthForwarder | undefined;
+  if (mode === 'in-process Auth') {
+    const api = new AuthWebApi({ service: stack.service });
+    web = (req, res) => api.handle(req, res);
+  } else {
+    forwarder = createAuthForwarder({ url: stack.server.url, tls: () => ({ ...tls, ca: stack.hostCaPem }) });
+    web = forwarder.handle;
+  }
+  return {
+    stack,
+    proxy,
+    address,
+    async close() {
+      await proxy.close();
+      await forwarder?.close();
+      await stack.close();
+    },
+  };
 }
