@@ -1,12 +1,15 @@
 // Child process of the proxy benchmark: the Remoteler Proxy alone in its own Node process, so its CPU
 // time (/proc/<pid>/stat) and RSS are its own. Configured like a production Proxy for one cluster,
 // except the per-user limits, which would otherwise measure 429s (one user drives every connection).
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { TrustBundle, X509IdentityDecoder } from '@remoteler/ca';
 import { createAccessChecker } from '@remoteler/core';
 import { createProxy, MemoryClusterRegistry } from '@remoteler/proxy';
 import { serveRpc } from './child-process-rpc.mjs';
 
 let proxy;
+let inspector;
 
 serveRpc(
   {
@@ -23,6 +26,23 @@ serveRpc(
       });
       const { port } = await proxy.listen();
       return { port };
+    },
+    // A CPU profile of one phase only (what `node --cpu-prof` records, but for the measured window):
+    // the suite profiles keep-alive requests and new connections separately.
+    async profileStart() {
+      inspector = new Session();
+      inspector.connect();
+      await inspector.post('Profiler.enable');
+      await inspector.post('Profiler.setSamplingInterval', { interval: 100 });
+      await inspector.post('Profiler.start');
+      return true;
+    },
+    async profileStop({ file }) {
+      const { profile } = await inspector.post('Profiler.stop');
+      inspector.disconnect();
+      inspector = undefined;
+      writeFileSync(file, JSON.stringify(profile));
+      return file;
     },
     gc() {
       globalThis.gc?.();
