@@ -146,6 +146,11 @@ const authSchema = z.strictObject({
   session_ttl: durationSchema
     .default('12h')
     .describe('Certificate lifetime for roles without max_session_ttl. Default 12h.'),
+  host_cert_ttl: durationSchema
+    .default('24h')
+    .describe(
+      'Lifetime of host certificates (Proxy joins and renewals, the web certificate); renewed at two thirds of it. Default 24h.',
+    ),
   connectors: z
     .array(connectorSchema)
     .default([])

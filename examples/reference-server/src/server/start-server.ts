@@ -204,6 +204,9 @@ export async function startServer(
   const ownMetrics = options.metrics === undefined;
   const metrics = options.metrics ?? createServerMetrics();
   const runsAuth = config.roles.includes('auth');
+  const hostCertTtlMs = config.auth
+    ? (parseGoDuration(config.auth.host_cert_ttl) as number)
+    : HOST_CERT_TTL_MS;
   const runsProxy = config.roles.includes('proxy');
   const closers: Array<{ name: string; close: (signal: AbortSignal | undefined) => unknown }> = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -321,7 +324,7 @@ export async function startServer(
             publicKey: { spki: publicKey.export({ type: 'spki', format: 'pem' }) as string },
             host: { hostId: hostRequest.hostId, role: 'proxy', clusterName: config.cluster_name },
             ...names,
-            ttlMs: HOST_CERT_TTL_MS,
+            ttlMs: hostCertTtlMs,
           });
           const issuer = hostCa.trustedCas().find((ca) => ca.id === issued.caId);
           web = {
@@ -565,6 +568,7 @@ export async function startServer(
         audit,
         adminRoles: auth.admin_roles,
         defaultMaxSessionTtlMs: parseGoDuration(auth.session_ttl) as number,
+        hostCertificateTtlMs: hostCertTtlMs,
         ...(publicUrl ? { ssoCallbackUrl: `${publicUrl.replace(/\/$/, '')}/v1/sso/callback` } : {}),
         ...(proxyKubeAddress ? { proxyKubeAddress } : {}),
       });
@@ -598,7 +602,14 @@ export async function startServer(
         throw listenError(error, 'Auth listener', auth.listen, 'auth.listen');
       }
       closers.push({ name: 'auth listener', close: () => server.close() });
-      reloaders.push({ name: 'auth listener trust', run: async () => server.reloadTrust() });
+      reloaders.push({
+        name: 'auth listener',
+        run: async () => {
+          // New trust bundles, and a server certificate from the current host CA signer.
+          server.reloadTrust();
+          await server.renewCertificate();
+        },
+      });
       authUrl = server.url;
       for (const token of auth.tokens) {
         const created = service.createJoinToken({

@@ -1,0 +1,138 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashPassword } from '@remoteler/core';
+import { KubeApiSimulator } from '@remoteler/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { userSide } from './support/demo-walk.js';
+import { type ServerProcess, startServerProcess } from './support/server-process.js';
+
+// A Proxy in its own process renews its host certificate before it expires (at two thirds of its
+// life, over mutual TLS with the current one, for a new key) and keeps serving with the new one.
+// Host certificates live 20 s here (auth.host_cert_ttl) so that a renewal happens during the test;
+// the test waits for the renewal's log line, never for a time.
+
+const SLOW_TEST_MS = 180_000;
+const SIM_TOKEN = 'proxy-upstream-token-renewal';
+const PASSWORD = 'renew me';
+
+let dir: string;
+let sim: KubeApiSimulator;
+const processes: ServerProcess[] = [];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function startConfigured(
+  file: string,
+): Promise<{ process: ServerProcess; started: Record<string, unknown> }> {
+  const server = startServerProcess(['start', '--config', file], { HOME: dir });
+  processes.push(server);
+  const [line] = await server.waitFor(/^.*"msg":"remoteler-server started".*$/m);
+  return { process: server, started: JSON.parse(line) };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rmt-host-renewal-'));
+  sim = await KubeApiSimulator.start({ seed: true, tokens: { [SIM_TOKEN]: { name: 'remoteler-proxy' } } });
+  sim.allowImpersonation('remoteler-proxy');
+  sim.bindClusterRole('developers-view', 'view', { kind: 'Group', name: 'developers' });
+  await writeFile(join(dir, 'sim-token'), `${SIM_TOKEN}\n`, { mode: 0o600 });
+  await writeFile(join(dir, 'sim-ca.pem'), sim.caPem);
+  await writeFile(
+    join(dir, 'roles.yaml'),
+    'kind: role\nversion: v1\nmetadata: { name: developer }\nspec:\n  allow:\n    kubernetes_labels: { env: dev }\n    kubernetes_groups: [developers]\n    kubernetes_resources: [{ kind: "*", namespace: "*", name: "*", verbs: ["*"] }]\n',
+  );
+}, SLOW_TEST_MS);
+
+afterAll(async () => {
+  await Promise.all(processes.map((p) => p.stop()));
+  await sim?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('a Proxy-only process', () => {
+  it(
+    'renews its host certificate before expiry and keeps serving kubectl with the new one',
+    async () => {
+      const proxyPort = await freePort();
+      const hash = await hashPassword(PASSWORD, { cost: { logN: 10, r: 8, p: 1 } });
+      await writeFile(
+        join(dir, 'auth.yaml'),
+        `version: v1
+roles: [auth]
+cluster_name: renewal
+state_dir: ./auth-state
+auth:
+  listen: 127.0.0.1:0
+  host_cert_ttl: 20s
+  proxy_public_addr: localhost:${proxyPort}
+  connectors:
+    - type: local
+      users: [{ username: alice, password_hash: "${hash}", roles: [developer] }]
+  roles_files: [roles.yaml]
+  kube_clusters: [{ name: dev, labels: { env: dev } }]
+  tokens: [{ role: proxy, output_file: join-token }]
+`,
+      );
+      const auth = await startConfigured(join(dir, 'auth.yaml'));
+      const [pin] = auth.started.hostCaFingerprints as string[];
+      await writeFile(
+        join(dir, 'proxy.yaml'),
+        `version: v1
+roles: [proxy]
+cluster_name: renewal
+state_dir: ./proxy-state
+proxy:
+  web_listen: 127.0.0.1:${proxyPort}
+  public_addr: localhost:${proxyPort}
+  auth_server: ${auth.started.authUrl as string}
+  auth_ca_pin: ${pin}
+  join_token: { file: join-token }
+  roles_files: [roles.yaml]
+  clusters:
+    - { name: dev, labels: { env: dev }, token: { server: "${sim.url}", token: { file: sim-token }, ca_file: sim-ca.pem } }
+`,
+      );
+      const proxy = await startConfigured(join(dir, 'proxy.yaml'));
+      const certFile = join(dir, 'proxy-state', 'proxy', 'host.crt');
+      const first = new X509Certificate(await readFile(certFile, 'utf8'));
+
+      await proxy.process.waitFor(/"msg":"renewed the host certificate"/);
+      const renewed = new X509Certificate(await readFile(certFile, 'utf8'));
+      expect(renewed.serialNumber).not.toBe(first.serialNumber);
+      expect(renewed.publicKey.equals(first.publicKey)).toBe(false);
+      expect(Date.parse(renewed.validTo)).toBeGreaterThan(Date.parse(first.validTo));
+
+      const user = await userSide(join(dir, 'alice'));
+      const login = await user.remoteler(
+        [
+          'login',
+          '--proxy',
+          `localhost:${proxyPort}`,
+          '--user',
+          'alice',
+          '--ca-pin',
+          pin as string,
+          '--password-stdin',
+        ],
+        `${PASSWORD}\n`,
+      );
+      expect(login.code, login.stderr).toBe(0);
+      const pods = await user.kubectl('1.33', ['get', 'pods', '-o', 'name']);
+      expect(pods.stderr).toBe('');
+      expect(pods.stdout).toContain('pod/web-0');
+    },
+    SLOW_TEST_MS,
+  );
+});
