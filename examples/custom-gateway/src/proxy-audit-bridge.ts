@@ -1,12 +1,6 @@
 // tsyringe needs the Reflect metadata API before it is evaluated.
 import 'reflect-metadata';
-import {
-  type AuditEventOf,
-  type AuditSink,
-  createAuditEvent,
-  parseKubeRequest,
-  RemotelerError,
-} from '@remoteler/core';
+import { type AuditEventOf, type AuditSink, createAuditEvent, RemotelerError } from '@remoteler/core';
 import { AUDIT_SINK } from '@remoteler/core/di';
 import type { ProxyAuditEvent } from '@remoteler/proxy';
 import { inject, injectable } from 'tsyringe';
@@ -61,20 +55,6 @@ export class ProxyAuditBridge {
  */
 export function toKubeRequestEvent(event: ProxyAuditEvent): AuditEventOf<'kube.request'> {
   const cluster = event.cluster ?? '';
-  // The audited path is the client's, with the `/k8s/<cluster>` prefix; the request attributes
-  // are those of the path the API server sees.
-  const prefix = `/k8s/${cluster}`;
-  const apiPath =
-    cluster !== '' && (event.path === prefix || event.path.startsWith(`${prefix}/`))
-      ? event.path.slice(prefix.length) || '/'
-      : event.path;
-  let attributes: ReturnType<typeof parseKubeRequest> | undefined;
-  try {
-    attributes = parseKubeRequest(event.method, apiPath);
-  } catch {
-    // An unparsable special-verb path (`/api/v1/watch`) is still audited, with the method as verb.
-    attributes = undefined;
-  }
   return createAuditEvent(
     'kube.request',
     {
@@ -82,14 +62,15 @@ export function toKubeRequestEvent(event: ProxyAuditEvent): AuditEventOf<'kube.r
       cluster,
       method: event.method,
       path: event.path,
-      // The hook gets the path without its query, so a watch (`?watch=true`) is recorded as `list`.
-      verb: attributes?.verb || event.method.toLowerCase(),
-      ...(attributes?.isResourceRequest && {
-        apiGroup: attributes.apiGroup,
-        resource: attributes.resource,
-        ...(attributes.subresource && { subresource: attributes.subresource }),
-        ...(attributes.namespace && { namespace: attributes.namespace }),
-        ...(attributes.name && { name: attributes.name }),
+      // The Proxy's own reading of the request (query included, so a watch is `watch`); a request
+      // refused before it was read (no certificate, no route) has none: the method stands in.
+      verb: event.verb ?? event.method.toLowerCase(),
+      ...(event.resource !== undefined && {
+        apiGroup: event.apiGroup ?? '',
+        resource: event.resource,
+        ...(event.subresource && { subresource: event.subresource }),
+        ...(event.namespace && { namespace: event.namespace }),
+        ...(event.name && { name: event.name }),
       }),
       // The impersonated principals exist only once authorize and impersonate let it through; an
       // upstream failure after that (502) was still allowed, and carries its errorCode.

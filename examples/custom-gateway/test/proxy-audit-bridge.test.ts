@@ -11,11 +11,16 @@ function exchange(fields: Partial<ProxyAuditEvent>): ProxyAuditEvent {
 }
 
 describe('toKubeRequestEvent', () => {
-  it('describes the request as the API server sees it, keeping the path the client sent', () => {
+  it("describes the request with the Proxy's reading of it, keeping the path the client sent", () => {
     const event = toKubeRequestEvent(
       exchange({
         method: 'DELETE',
         path: '/k8s/dev/apis/apps/v1/namespaces/team-a/deployments/web',
+        verb: 'delete',
+        apiGroup: 'apps',
+        resource: 'deployments',
+        namespace: 'team-a',
+        name: 'web',
         username: 'alice',
         cluster: 'dev',
         kubernetesUser: 'alice',
@@ -38,6 +43,19 @@ describe('toKubeRequestEvent', () => {
       kubernetesUsers: ['alice'],
       clientIp: '127.0.0.1',
     });
+  });
+
+  it('records a watch as a watch: the verb comes from the Proxy, which read the query', () => {
+    const event = toKubeRequestEvent(
+      exchange({
+        path: '/k8s/dev/api/v1/pods',
+        cluster: 'dev',
+        verb: 'watch',
+        apiGroup: '',
+        resource: 'pods',
+      }),
+    );
+    expect(event).toMatchObject({ verb: 'watch', resource: 'pods', apiGroup: '' });
   });
 
   it('records a request refused before authentication with an empty user and cluster', () => {

@@ -31,6 +31,8 @@ export function createAuthorizeStep(access: AccessCheckerSource, locks?: LockSou
         route.path,
         new URLSearchParams(route.query),
       );
+      // Known before the decision, so a refusal is audited with the verb and resource it refused.
+      exchange.attributes = attributes;
       // A SelfSubjectAccessReview/RulesReview only tells users about themselves; the forward step
       // answers it from the roles and the cluster together, so the roles need not grant it.
       if (reviewKindOf(attributes) === undefined) {
@@ -39,7 +41,6 @@ export function createAuthorizeStep(access: AccessCheckerSource, locks?: LockSou
         // decision.filter: the forward step filters the list or watch answer object by object.
       }
       exchange.checker = checker;
-      exchange.attributes = attributes;
     },
   };
 }
