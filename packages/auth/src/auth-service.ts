@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import {
   type AccessChecker,
   type AccessCheckerProvider,
@@ -250,6 +250,12 @@ export class AuthService {
   readonly #pendingTtlMs: number;
   readonly #hostTtlMs: number;
   readonly #maxJoinTtlMs: number;
+  /** Provisioned join tokens, by SHA-256 digest (the secrets themselves are not kept). */
+  readonly #provisioned: readonly {
+    readonly name: string;
+    readonly role: HostRole;
+    readonly digest: Buffer;
+  }[];
   #closed = false;
 
   private constructor(options: AuthServiceOptions, provider: AccessCheckerProvider) {
@@ -278,6 +284,11 @@ export class AuthService {
     this.#pendingTtlMs = options.pendingLoginTtlMs ?? 10 * MINUTE;
     this.#hostTtlMs = options.hostCertificateTtlMs ?? 24 * HOUR;
     this.#maxJoinTtlMs = options.maxJoinTokenTtlMs ?? HOUR;
+    this.#provisioned = (options.provisionedJoinTokens ?? []).map((t) => ({
+      name: t.name,
+      role: t.role,
+      digest: createHash('sha256').update(t.token, 'utf8').digest(),
+    }));
   }
 
   /**
@@ -311,6 +322,17 @@ export class AuthService {
       const value = options[key];
       if (value !== undefined && !(Number.isSafeInteger(value) && value > 0))
         problems.push(`${key}: must be a positive integer`);
+    }
+    for (const [i, t] of (options.provisionedJoinTokens ?? []).entries()) {
+      if (typeof t?.name !== 'string' || t.name === '')
+        problems.push(`provisionedJoinTokens[${i}].name: must be a non-empty string`);
+      if (t?.role !== 'proxy' && t?.role !== 'agent')
+        problems.push(`provisionedJoinTokens[${i}].role: must be proxy or agent`);
+      // The length only, never the value: this message may reach a log.
+      if (typeof t?.token !== 'string' || t.token.length < 32)
+        problems.push(
+          `provisionedJoinTokens[${i}].token: must be at least 32 characters (use 256 random bits)`,
+        );
     }
     if (problems.length > 0)
       throw new RemotelerError(
@@ -806,6 +828,22 @@ export class AuthService {
   /** Exchanges a join token, once, for a host certificate. Audits `join_token.used`. */
   async join(request: JoinRequest): Promise<IssuedHostCertificate> {
     this.#assertOpen();
+    const provisioned = this.#provisionedToken(request.token);
+    if (provisioned) {
+      if (provisioned.role !== request.role)
+        throw new RemotelerError(
+          'RMT_AUTH_JOIN_TOKEN_INVALID',
+          `the join token is for a ${provisioned.role}, not a ${request.role}`,
+        );
+      const publicKey = checkPublicKey(request.publicKey);
+      const issued = await this.#issueHost(publicKey, request.hostId, request.role, request);
+      await this.#emit(
+        'join_token.used',
+        { tokenName: provisioned.name, joinRole: request.role, hostId: request.hostId },
+        request.clientIp,
+      );
+      return issued;
+    }
     const taken =
       typeof request.token === 'string' ? this.#joinTokens.take(sha256Hex(request.token)) : undefined;
     // A token whose creation could not be audited is dead (see createJoinToken).
@@ -831,6 +869,15 @@ export class AuthService {
       request.clientIp,
     );
     return issued;
+  }
+
+  /** The provisioned token `token` is, compared in constant time against every one. */
+  #provisionedToken(token: unknown): { readonly name: string; readonly role: HostRole } | undefined {
+    if (typeof token !== 'string' || this.#provisioned.length === 0) return undefined;
+    const digest = createHash('sha256').update(token, 'utf8').digest();
+    let found: { readonly name: string; readonly role: HostRole } | undefined;
+    for (const entry of this.#provisioned) if (timingSafeEqual(entry.digest, digest)) found ??= entry;
+    return found;
   }
 
   /** Renews a host certificate for the host a verified host certificate names. */

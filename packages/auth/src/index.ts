@@ -22,6 +22,6 @@ export {
   CLIENT_IP_HEADER,
 } from './http/auth-web-api.js';
 export { checkLoopbackRedirect } from './loopback-redirect.js';
-export type { AuthServiceOptions, ConnectorRegistration } from './options.js';
+export type { AuthServiceOptions, ConnectorRegistration, ProvisionedJoinToken } from './options.js';
 export { s256Challenge } from './pkce.js';
 export type { RateLimit } from './rate-limiter.js';

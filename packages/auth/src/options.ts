@@ -5,6 +5,7 @@ import type {
   ClaimMapping,
   Clock,
   ClusterStore,
+  HostRole,
   IdentityConnector,
   LockStore,
   RoleStore,
@@ -73,4 +74,22 @@ export interface AuthServiceOptions {
   readonly hostCertificateTtlMs?: number;
   /** Longest join token lifetime an admin may ask for, in ms. Default 1 h. */
   readonly maxJoinTokenTtlMs?: number;
+  /**
+   * Join tokens the operator provisions (from a Kubernetes Secret, a file, the environment) for
+   * hosts that must be able to join again after losing their state, such as a Proxy pod whose
+   * host certificate lived in an emptyDir. Unlike tokens from `createJoinToken`, these stay valid
+   * until removed from the options: keep them secret like a password and rotate them. Each must
+   * be at least 32 characters (use 256 random bits); every use is audited (`join_token.used`, with
+   * the token's `name`, never its value).
+   */
+  readonly provisionedJoinTokens?: readonly ProvisionedJoinToken[];
+}
+
+/** A reusable join token from the operator (see {@link AuthServiceOptions.provisionedJoinTokens}). */
+export interface ProvisionedJoinToken {
+  /** Non-secret name, for audit events and logs. */
+  readonly name: string;
+  readonly role: HostRole;
+  /** The secret. Never logged or audited. */
+  readonly token: string;
 }

@@ -78,3 +78,61 @@ describe('join tokens and the audit log', () => {
     });
   });
 });
+
+describe('provisioned join tokens', () => {
+  const secret = 'k8s-secret-provisioned-token-0123456789abcdef';
+
+  it('join again and again (a Proxy pod that lost its state), each use audited by name only', async () => {
+    stack = await startStack({
+      provisionedJoinTokens: [{ name: 'proxy-secret', role: 'proxy', token: secret }],
+    });
+    const first = await stack.service.join({
+      token: secret,
+      publicKey: keyPair().publicKeyPem,
+      hostId: 'proxy-a',
+      role: 'proxy',
+    });
+    const again = await stack.service.join({
+      token: secret,
+      publicKey: keyPair().publicKeyPem,
+      hostId: 'proxy-a',
+      role: 'proxy',
+    });
+    expect([first.hostId, again.hostId]).toEqual(['proxy-a', 'proxy-a']);
+    const used = (await stack.events()).filter((e) => e.type === 'join_token.used');
+    expect(used.map((e) => ('tokenName' in e ? e.tokenName : undefined))).toEqual([
+      'proxy-secret',
+      'proxy-secret',
+    ]);
+    expect(JSON.stringify(await stack.events())).not.toContain(secret);
+  });
+
+  it('are refused for another role and when they differ by one character', async () => {
+    stack = await startStack({
+      provisionedJoinTokens: [{ name: 'proxy-secret', role: 'proxy', token: secret }],
+    });
+    await expect(
+      stack.service.join({ token: secret, publicKey: keyPair().publicKeyPem, hostId: 'a-1', role: 'agent' }),
+    ).rejects.toMatchObject({ code: 'RMT_AUTH_JOIN_TOKEN_INVALID' });
+    await expect(
+      stack.service.join({
+        token: `${secret.slice(0, -1)}X`,
+        publicKey: keyPair().publicKeyPem,
+        hostId: 'p',
+        role: 'proxy',
+      }),
+    ).rejects.toMatchObject({ code: 'RMT_AUTH_JOIN_TOKEN_INVALID' });
+  });
+
+  it('must be long enough; the refusal names the field, never the value', async () => {
+    const error = await startStack({
+      provisionedJoinTokens: [{ name: 'weak', role: 'proxy', token: 'hunter2-hunter2' }],
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'RMT_CONFIG_INVALID' });
+    expect(String((error as Error).message)).toContain('provisionedJoinTokens[0].token');
+    expect(String((error as Error).message)).not.toContain('hunter2');
+  });
+});
