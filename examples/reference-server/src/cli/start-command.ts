@@ -79,7 +79,15 @@ export async function startCommand(argv: readonly string[], io: CliIo): Promise<
     return serve(
       logger,
       (signal) => server.close(signal),
-      () => server.reload(),
+      // SIGHUP reads the file again: a broken file is reported and changes nothing.
+      async () => {
+        const { config: next } = await loadServerConfig(file);
+        await server.reload(
+          typeof flags['diag-listen'] === 'string'
+            ? { ...next, diag: { listen: flags['diag-listen'] } }
+            : next,
+        );
+      },
     );
   }
 

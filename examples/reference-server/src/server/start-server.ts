@@ -7,6 +7,7 @@ import { AuthHttpServer, AuthService, AuthWebApi } from '@remoteler/auth';
 import { sha256Fingerprint, TrustBundle, X509IdentityDecoder } from '@remoteler/ca';
 import {
   type AccessCheckerProvider,
+  type ClusterStore,
   createAccessCheckerProvider,
   createMemoryClusterStore,
   createMemoryLockStore,
@@ -27,7 +28,7 @@ import {
   type ProxyLimits,
   type RemotelerProxy,
 } from '@remoteler/proxy';
-import type { ServerConfig } from '../config/schema.js';
+import type { ClusterConfig, ServerConfig } from '../config/schema.js';
 import {
   createLogger,
   createMetricsAuditSink,
@@ -95,12 +96,14 @@ export interface RunningServer {
   /** Reads the role files again and applies the differences; open sessions that lost access end. */
   reloadRoles(): Promise<void>;
   /**
-   * What SIGHUP does: {@link RunningServer.reloadRoles}, then the CA key sets from `ca_dir` (after
+   * What SIGHUP does. With `next` (the configuration file read again, validated): its role files
+   * and clusters (`proxy.clusters`, `auth.kube_clusters`) apply now, other changed fields are logged
+   * as needing a restart. Then (with or without `next`): {@link RunningServer.reloadRoles}, then the CA key sets from `ca_dir` (after
    * `remoteler-server ca rotate …`) with the trust built on them, then certificates (`proxy.tls`
    * files, or a new web certificate from the current host CA signer). Other configuration changes
    * need a restart.
    */
-  reload(): Promise<void>;
+  reload(next?: ServerConfig): Promise<void>;
   /**
    * Stops everything in reverse order of start; idempotent. The Proxy stops accepting, lets
    * in-flight requests finish and ends watches and sessions cleanly (the ops session drain); when
@@ -169,6 +172,43 @@ async function lockSourceFrom(store: LockStore): Promise<LockSource & { close():
   };
 }
 
+/** Makes the cluster store hold exactly `clusters` (names and labels: what `remoteler kube ls` lists). */
+async function syncClusterStore(
+  store: ClusterStore,
+  clusters: ReadonlyArray<{ readonly name: string; readonly labels: Readonly<Record<string, string>> }>,
+): Promise<void> {
+  const wanted = new Set(clusters.map((c) => c.name));
+  for (const existing of await store.list())
+    if (!wanted.has(existing.metadata.name)) await store.delete(existing.metadata.name);
+  for (const cluster of clusters)
+    await store.upsert({
+      kind: 'kube_cluster',
+      version: 'v1',
+      metadata: { name: cluster.name, labels: { ...cluster.labels } },
+      spec: { upstream: { type: 'in_cluster' } },
+    } as never);
+}
+
+/** Top-level sections (and fields of auth/proxy) that differ, leaving out what a reload applies. */
+function changedFields(before: ServerConfig, after: ServerConfig): string[] {
+  const reloadable = new Set(['clusters', 'kube_clusters', 'roles_files', 'roles_dir']);
+  const out: string[] = [];
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)]) as Set<keyof ServerConfig>) {
+    const a = before[key];
+    const b = after[key];
+    if ((key === 'auth' || key === 'proxy') && a && b && typeof a === 'object' && typeof b === 'object') {
+      for (const field of new Set([...Object.keys(a), ...Object.keys(b)]))
+        if (
+          !reloadable.has(field) &&
+          JSON.stringify((a as Record<string, unknown>)[field]) !==
+            JSON.stringify((b as Record<string, unknown>)[field])
+        )
+          out.push(`${key}.${field}`);
+    } else if (JSON.stringify(a) !== JSON.stringify(b)) out.push(key);
+  }
+  return out;
+}
+
 /** Puts `roles` into the store, updating changed ones and deleting ones no longer defined. */
 async function syncRoles(store: MemoryRoleStore, roles: readonly Role[]): Promise<void> {
   const wanted = new Map(roles.map((r) => [r.metadata.name, r]));
@@ -193,13 +233,15 @@ export async function startServer(
     env: options.env ?? process.env,
   };
   // Directories relative to the configuration file, like every other path in it.
-  const config: ServerConfig = {
-    ...input,
-    state_dir: resolvePath(context, input.state_dir),
-    ...(input.auth?.ca_dir === undefined
+  const resolveDirs = (raw: ServerConfig): ServerConfig => ({
+    ...raw,
+    state_dir: resolvePath(context, raw.state_dir),
+    ...(raw.auth?.ca_dir === undefined
       ? {}
-      : { auth: { ...input.auth, ca_dir: resolvePath(context, input.auth.ca_dir) } }),
-  };
+      : { auth: { ...raw.auth, ca_dir: resolvePath(context, raw.auth.ca_dir) } }),
+  });
+  const config = resolveDirs(input);
+
   const logger = options.logger ?? createLogger({ level: config.log.level, format: config.log.format });
   const ownMetrics = options.metrics === undefined;
   const metrics = options.metrics ?? createServerMetrics();
@@ -212,6 +254,10 @@ export async function startServer(
   const timers = new Set<NodeJS.Timeout>();
   let closing: Promise<void> | undefined;
   let sharedLockStore: LockStore | undefined;
+  // The clusters this process serves now (a SIGHUP with a changed configuration updates them).
+  let servedClusters: readonly ClusterConfig[] = config.proxy?.clusters ?? [];
+  let clusterRegistry: MemoryClusterRegistry | undefined;
+  let clusterStore: ClusterStore | undefined;
   // What SIGHUP re-reads, in order: roles, CA key sets and the trust built on them, certificates.
   const reloaders: Array<{ name: string; run: () => Promise<void> }> = [];
   let webPort: number | undefined;
@@ -431,6 +477,7 @@ export async function startServer(
       }
 
       const clusters = new MemoryClusterRegistry(await buildClusters(context, p.clusters));
+      clusterRegistry = clusters;
       const requestLog = createProxyRequestLog({ logger });
       const drain = createSessionDrain({ logger });
       const lockStore = createMemoryLockStore();
@@ -491,7 +538,7 @@ export async function startServer(
 
       // Cluster checks: a refusal degrades (logged, /readyz names it), never stops the server.
       const checkClusters = async () => {
-        for (const cluster of p.clusters) {
+        for (const cluster of servedClusters) {
           try {
             const result = await started.checkCluster(cluster.name);
             const ok = result.users && result.groups;
@@ -579,13 +626,8 @@ export async function startServer(
       });
       webApi ??= (req, res) => api.handle(req, res);
       // Clusters the Proxy in this process serves are what `remoteler kube ls` lists.
-      for (const cluster of [...auth.kube_clusters, ...(runsProxy ? (config.proxy?.clusters ?? []) : [])])
-        await service.options.clusters.upsert({
-          kind: 'kube_cluster',
-          version: 'v1',
-          metadata: { name: cluster.name, labels: { ...cluster.labels } },
-          spec: { upstream: { type: 'in_cluster' } },
-        } as never);
+      clusterStore = service.options.clusters;
+      await syncClusterStore(clusterStore, [...auth.kube_clusters, ...(runsProxy ? servedClusters : [])]);
 
       const listen = splitHostPort(auth.listen);
       let server: AuthHttpServer;
@@ -649,9 +691,42 @@ export async function startServer(
       diagUrl = diag.url;
     }
 
+    let rolesFrom = roleSources(config);
     const reloadRoles = async () => {
-      await syncRoles(roleStore, await loadRoleFiles(context, roleSources(config)));
+      await syncRoles(roleStore, await loadRoleFiles(context, rolesFrom));
       logger.info('roles reloaded');
+    };
+    // A changed configuration file on SIGHUP: roles files and clusters apply now; any other change
+    // is reported as needing a restart (listeners, CAs, connectors are built once).
+    const applyConfig = async (raw: ServerConfig) => {
+      const next = resolveDirs(raw);
+      const restartFields = changedFields(config, next);
+      if (restartFields.length > 0)
+        logger.warn({ fields: restartFields }, 'these configuration changes apply at the next restart');
+      rolesFrom = roleSources(next);
+      await reloadRoles();
+      const nextClusters = next.proxy?.clusters ?? [];
+      if (clusterRegistry) {
+        const built = new Map((await buildClusters(context, nextClusters)).map((c) => [c.name, c]));
+        const before = new Map(servedClusters.map((c) => [c.name, JSON.stringify(c)]));
+        for (const name of before.keys())
+          if (!built.has(name)) {
+            clusterRegistry.remove(name);
+            clusterStatus.delete(name);
+          }
+        for (const cluster of nextClusters) {
+          if (before.get(cluster.name) === JSON.stringify(cluster)) continue;
+          clusterRegistry.remove(cluster.name);
+          clusterRegistry.add(built.get(cluster.name)!);
+        }
+        servedClusters = nextClusters;
+      }
+      if (clusterStore)
+        await syncClusterStore(clusterStore, [
+          ...(next.auth?.kube_clusters ?? []),
+          ...(runsProxy ? nextClusters : []),
+        ]);
+      logger.info({ clusters: servedClusters.map((c) => c.name) }, 'configuration reloaded');
     };
     return {
       config,
@@ -667,8 +742,9 @@ export async function startServer(
       joinTokens,
       readiness,
       reloadRoles,
-      async reload() {
-        await reloadRoles();
+      async reload(next?: ServerConfig) {
+        if (next) await applyConfig(next);
+        else await reloadRoles();
         for (const { name, run } of reloaders) {
           try {
             await run();
