@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runNodeScript } from '@remoteler/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProfileStore } from '../src/profile.js';
 import { REMOTELER_BIN } from './support/run-remoteler.js';
@@ -21,27 +21,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function probe(args: string[], home: string): Promise<{ stdout: string; modules: string[] }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(dir, 'probe.mjs')], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        REMOTELER_HOME: home,
-        BIN: REMOTELER_BIN,
-        ARGS: JSON.stringify(args),
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', () => resolve({ stdout, modules: JSON.parse(stderr.slice(stderr.indexOf('['))) }));
+async function probe(args: string[], home: string): Promise<{ stdout: string; modules: string[] }> {
+  const { stdout, stderr } = await runNodeScript(join(dir, 'probe.mjs'), [], {
+    env: { REMOTELER_HOME: home, BIN: REMOTELER_BIN, ARGS: JSON.stringify(args) },
   });
+  return { stdout, modules: JSON.parse(stderr.slice(stderr.indexOf('['))) };
 }
 
 describe('exec plugin fast path', () => {

@@ -16,6 +16,7 @@ export {
   runKubectl,
   startKubectl,
 } from './helpers/kubectl.js';
+export { type NodeScriptOptions, runNodeScript, type ScriptResult } from './helpers/node-script.js';
 export { type PtyKubectl, startPtyKubectl } from './helpers/pty-kubectl.js';
 export type { KubeStatus, StatusCause } from './http/status.js';
 export {
