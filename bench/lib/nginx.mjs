@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
 import { join } from 'node:path';
+import { childPids } from './proc-stats.mjs';
 
 /** Where Debian's `nginx` package puts the binary. */
 export const NGINX_BINARY = '/usr/sbin/nginx';
@@ -47,7 +48,8 @@ function canConnect(port) {
 /**
  * Writes the configuration under `dir` and starts nginx in the foreground (`daemon off`, master and
  * one worker). `files` holds PEM paths: `cert`, `key` (listener), `userCa` (client trust), `upstreamCa`.
- * @returns `{ port, masterPid, stop() }`, resolved once the port accepts connections (polled, 10 s max).
+ * @returns `{ port, masterPid, workerPid, errorLog, stop() }`, resolved once the worker runs and the
+ *   port accepts connections (polled, 10 s max).
  */
 export async function startNginx({ dir, files, upstreamPort, token, groups }) {
   const prefix = join(dir, 'nginx');
@@ -129,8 +131,11 @@ ${groupLines}
   child.once('exit', () => {
     ready = false;
   });
+  let workerPid;
+  // The master listens before it forks the worker: ready means both.
   for (let i = 0; i < 200 && child.exitCode === null; i++) {
-    if (await canConnect(port)) {
+    workerPid = childPids(child.pid)[0];
+    if (workerPid !== undefined && (await canConnect(port))) {
       ready = true;
       break;
     }
@@ -144,6 +149,7 @@ ${groupLines}
   return {
     port,
     masterPid: child.pid,
+    workerPid,
     errorLog: join(prefix, 'error.log'),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

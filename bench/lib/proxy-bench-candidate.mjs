@@ -33,7 +33,8 @@ serveRpc(
       inspector = new Session();
       inspector.connect();
       await inspector.post('Profiler.enable');
-      await inspector.post('Profiler.setSamplingInterval', { interval: 100 });
+      // 500 µs: fine enough for a 3 s run, coarse enough not to dominate the CPU figure it sits in.
+      await inspector.post('Profiler.setSamplingInterval', { interval: 500 });
       await inspector.post('Profiler.start');
       return true;
     },

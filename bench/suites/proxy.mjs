@@ -28,7 +28,7 @@ import { startRpcChild } from '../lib/child-process-rpc.mjs';
 import { topSelfTime } from '../lib/cpu-profile-top.mjs';
 import { printTable, ratio, writeResults } from '../lib/harness.mjs';
 import { NGINX_BINARY, nginxAvailable, startNginx } from '../lib/nginx.mjs';
-import { childPids, cpuMicros, loadAverage, rssKiB } from '../lib/proc-stats.mjs';
+import { cpuMicros, loadAverage, rssKiB } from '../lib/proc-stats.mjs';
 
 const durationMs = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -152,7 +152,7 @@ try {
     writeFileSync(files.userCa, userCa.trustBundlePem());
     writeFileSync(files.upstreamCa, sim.caPem);
     nginx = await startNginx({ dir, files, upstreamPort: sim.port, token: TOKEN, groups: GROUPS });
-    nginxWorker = childPids(nginx.masterPid)[0];
+    nginxWorker = nginx.workerPid;
   } else {
     console.log(`\nnginx not found at ${NGINX_BINARY}: the nginx column is skipped. Install it with:`);
     console.log('  apt-get install -y nginx');
