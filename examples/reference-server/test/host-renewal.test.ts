@@ -136,3 +136,57 @@ proxy:
     SLOW_TEST_MS,
   );
 });
+
+describe('a Proxy-only process with a provisioned join token', () => {
+  it(
+    'joins, and joins again after losing its state (a replaced pod), with the same token',
+    async () => {
+      const proxyPort = await freePort();
+      await writeFile(join(dir, 'provisioned-token'), `${'p'.repeat(8)}-provisioned-0123456789abcdef\n`, {
+        mode: 0o600,
+      });
+      await writeFile(
+        join(dir, 'auth-provisioned.yaml'),
+        `version: v1
+roles: [auth]
+cluster_name: provisioned
+state_dir: ./auth-provisioned-state
+auth:
+  listen: 127.0.0.1:0
+  proxy_public_addr: localhost:${proxyPort}
+  roles_files: [roles.yaml]
+  tokens: [{ role: proxy, name: proxy-secret, token: { file: provisioned-token } }]
+`,
+      );
+      const auth = await startConfigured(join(dir, 'auth-provisioned.yaml'));
+      const [pin] = auth.started.hostCaFingerprints as string[];
+      await writeFile(
+        join(dir, 'proxy-provisioned.yaml'),
+        `version: v1
+roles: [proxy]
+cluster_name: provisioned
+state_dir: ./proxy-provisioned-state
+proxy:
+  web_listen: 127.0.0.1:${proxyPort}
+  auth_server: ${auth.started.authUrl as string}
+  auth_ca_pin: ${pin}
+  join_token: { file: provisioned-token }
+  roles_files: [roles.yaml]
+  clusters:
+    - { name: dev, labels: { env: dev }, token: { server: "${sim.url}", token: { file: sim-token }, ca_file: sim-ca.pem } }
+`,
+      );
+      const certFile = join(dir, 'proxy-provisioned-state', 'proxy', 'host.crt');
+      const first = await startConfigured(join(dir, 'proxy-provisioned.yaml'));
+      const firstSerial = new X509Certificate(await readFile(certFile, 'utf8')).serialNumber;
+      await first.process.stop();
+      // The pod is replaced: its emptyDir, and the host certificate in it, are gone.
+      await rm(join(dir, 'proxy-provisioned-state'), { recursive: true, force: true });
+      await startConfigured(join(dir, 'proxy-provisioned.yaml'));
+      const secondSerial = new X509Certificate(await readFile(certFile, 'utf8')).serialNumber;
+      expect(secondSerial).not.toBe(firstSerial);
+      expect(auth.process.stdout() + auth.process.stderr()).not.toContain('-provisioned-0123456789abcdef');
+    },
+    SLOW_TEST_MS,
+  );
+});

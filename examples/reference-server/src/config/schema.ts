@@ -110,13 +110,28 @@ const oidcConnectorSchema = z.strictObject({
 
 const connectorSchema = z.discriminatedUnion('type', [localConnectorSchema, oidcConnectorSchema]);
 
-const joinTokenSchema = z.strictObject({
+const oneTimeJoinTokenSchema = z.strictObject({
   role: z.literal('proxy').describe('What may join with the token (proxy).'),
   ttl: durationSchema.default('1h').describe('Lifetime of the token. Default 1h (the Auth maximum).'),
   output_file: pathSchema.describe(
     'Auth makes a one-time join token at every start and writes it here (0600) for the Proxy to read.',
   ),
 });
+
+const provisionedJoinTokenSchema = z.strictObject({
+  role: z.literal('proxy').describe('What may join with the token (proxy).'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" or "-"')
+    .describe('Non-secret name of the token, in audit events and logs.'),
+  token: secretRefSchema.describe(
+    'A token the operator provisions (e.g. a Kubernetes Secret mounted in the Auth and Proxy pods): reusable until removed, so a Proxy that lost its state joins again. At least 32 characters; rotate it like a password.',
+  ),
+});
+
+const joinTokenSchema = z
+  .union([oneTimeJoinTokenSchema, provisionedJoinTokenSchema])
+  .describe('Either output_file (a one-time token made at start) or name + token (provisioned, reusable).');
 
 const authSchema = z.strictObject({
   listen: listenAddressSchema

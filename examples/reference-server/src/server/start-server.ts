@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { AuthHttpServer, AuthService, AuthWebApi } from '@remoteler/auth';
+import { AuthHttpServer, AuthService, AuthWebApi, type ProvisionedJoinToken } from '@remoteler/auth';
 import { sha256Fingerprint, TrustBundle, X509IdentityDecoder } from '@remoteler/ca';
 import {
   type AccessCheckerProvider,
@@ -12,7 +12,6 @@ import {
   createMemoryClusterStore,
   createMemoryLockStore,
   createMemoryUserStore,
-  type Lock,
   type LockStore,
   MemoryAuditSink,
   MemoryRoleStore,
@@ -23,7 +22,7 @@ import {
 import {
   createAuthForwarder,
   createProxy,
-  type LockSource,
+  LockStoreSource,
   MemoryClusterRegistry,
   type ProxyLimits,
   type RemotelerProxy,
@@ -152,24 +151,18 @@ function proxyNames(config: ServerConfig, listenHost: string): { dnsNames: strin
   return { dnsNames: [...dnsNames], ipAddresses: [...ipAddresses] };
 }
 
-/** A lock snapshot kept current from the lock store's watch (the Proxy reads `current()` on every request). */
-async function lockSourceFrom(store: LockStore): Promise<LockSource & { close(): void }> {
-  const locks = new Map<string, Lock>();
-  const listeners = new Set<() => void>();
-  const watch = store.watch((event) => {
-    if (event.type === 'put') locks.set(event.resource.metadata.name, event.resource);
-    else locks.delete(event.name);
-    for (const listener of [...listeners]) listener();
-  });
-  for (const lock of await store.list()) locks.set(lock.metadata.name, lock);
-  return {
-    current: () => [...locks.values()],
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    close: () => watch.close(),
-  };
+/** The provisioned join tokens of `auth.tokens` (name + token), read from their secret references. */
+async function provisionedJoinTokens(
+  context: ConfigContext,
+  tokens: NonNullable<ServerConfig['auth']>['tokens'],
+): Promise<ProvisionedJoinToken[]> {
+  const out: ProvisionedJoinToken[] = [];
+  for (const [i, token] of tokens.entries()) {
+    if (!('token' in token)) continue;
+    const value = await readSecret(context, token.token, `auth.tokens[${i}].token`);
+    out.push({ name: token.name, role: token.role, token: value });
+  }
+  return out;
 }
 
 /** Makes the cluster store hold exactly `clusters` (names and labels: what `remoteler kube ls` lists). */
@@ -481,7 +474,7 @@ export async function startServer(
       const requestLog = createProxyRequestLog({ logger });
       const drain = createSessionDrain({ logger });
       const lockStore = createMemoryLockStore();
-      const locks = await lockSourceFrom(lockStore);
+      const locks = await LockStoreSource.open(lockStore);
       closers.push({ name: 'locks', close: () => locks.close() });
       sharedLockStore = lockStore;
       proxy = createProxy({
@@ -547,12 +540,16 @@ export async function startServer(
               ok,
               ...(ok
                 ? {}
-                : { message: `the Proxy may not impersonate ${result.users ? 'groups' : 'users'} there` }),
+                : {
+                    degraded: true,
+                    message: `the Proxy may not impersonate ${result.users ? 'groups' : 'users'} there`,
+                  }),
             });
           } catch (error) {
             clusterStatus.set(cluster.name, {
               name: `cluster:${cluster.name}`,
               ok: false,
+              degraded: true,
               message: RemotelerError.is(error) ? `${error.code}: ${error.message}` : String(error),
             });
           }
@@ -594,19 +591,11 @@ export async function startServer(
         clusterName: config.cluster_name,
         userCa,
         hostCa,
-        // Follows CA rotation: a decoder over the bundles of the moment, for every call.
-        certificateDecoder: {
-          decodeUserCertificate: (certificate, decodeOptions) =>
-            new X509IdentityDecoder({
-              userBundle: userCa.bundle(),
-              hostBundle: hostCa.bundle(),
-            }).decodeUserCertificate(certificate, decodeOptions),
-          decodeHostCertificate: (certificate, decodeOptions) =>
-            new X509IdentityDecoder({
-              userBundle: userCa.bundle(),
-              hostBundle: hostCa.bundle(),
-            }).decodeHostCertificate(certificate, decodeOptions),
-        },
+        // Follows CA rotation: the bundles are read at every decode.
+        certificateDecoder: new X509IdentityDecoder({
+          userBundle: () => userCa.bundle(),
+          hostBundle: () => hostCa.bundle(),
+        }),
         connectors: connectors.registrations,
         roles: roleStore,
         users: createMemoryUserStore(),
@@ -616,6 +605,7 @@ export async function startServer(
         adminRoles: auth.admin_roles,
         defaultMaxSessionTtlMs: parseGoDuration(auth.session_ttl) as number,
         hostCertificateTtlMs: hostCertTtlMs,
+        provisionedJoinTokens: await provisionedJoinTokens(context, auth.tokens),
         ...(publicUrl ? { ssoCallbackUrl: `${publicUrl.replace(/\/$/, '')}/v1/sso/callback` } : {}),
         ...(proxyKubeAddress ? { proxyKubeAddress } : {}),
       });
@@ -654,6 +644,7 @@ export async function startServer(
       });
       authUrl = server.url;
       for (const token of auth.tokens) {
+        if (!('output_file' in token)) continue;
         const created = service.createJoinToken({
           role: token.role,
           ttlMs: parseGoDuration(token.ttl) as number,
