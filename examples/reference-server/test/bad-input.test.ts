@@ -193,6 +193,8 @@ proxy:
 
       const ready = await fetchJson(`${started.diagUrl}/readyz`);
       expect(ready.body.failing.map((c) => c.name)).toEqual(['cluster:refused']);
+      // Degraded, not unready: one refusing cluster must not take the Proxy out of its Service.
+      expect(ready.status).toBe(200);
       // Still serving: the web API answers.
       const ping = await new Promise<number>((resolve, reject) => {
         request(`${started.webUrl}/v1/ping`, { rejectUnauthorized: false, agent: false }, (res) => {

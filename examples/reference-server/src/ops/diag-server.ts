@@ -10,6 +10,12 @@ export interface ReadinessCheck {
   readonly ok: boolean;
   /** Why it is not ok (shown to whoever can reach the diagnostics port; no secrets). */
   readonly message?: string;
+  /**
+   * A failure that degrades the server without making it unready (one cluster of several refusing
+   * the Proxy): listed in `failing` and `degraded`, but `/readyz` still answers 200, so one bad
+   * cluster does not take every Proxy replica out of its Service.
+   */
+  readonly degraded?: boolean;
 }
 
 /** What `/readyz` reports. */
@@ -151,11 +157,14 @@ export async function startDiagServer(options: DiagServerOptions = {}): Promise<
         name: String(check.name),
         ok: check.ok === true,
         ...(check.message !== undefined && { message: redactText(String(check.message)) }),
+        ...(check.degraded === true && { degraded: true }),
       }));
-      // Fail closed: a check that failed makes the server not ready whatever `ready` says.
-      const ready = answer?.ready === true && checks.every((check) => check.ok);
+      // Fail closed: a failed check makes the server not ready whatever `ready` says, unless the
+      // check itself says it only degrades the service.
+      const ready = answer?.ready === true && checks.every((check) => check.ok || check.degraded === true);
       const failing = checks.filter((check) => !check.ok);
-      send(res, ready ? 200 : 503, JSON_TYPE, `${JSON.stringify({ ready, checks, failing })}\n`);
+      const degraded = failing.filter((check) => check.degraded === true).map((check) => check.name);
+      send(res, ready ? 200 : 503, JSON_TYPE, `${JSON.stringify({ ready, checks, failing, degraded })}\n`);
       return;
     }
     if (path === '/metrics' && options.metrics) {

@@ -46,6 +46,25 @@ describe('startDiagServer', () => {
     expect(body.failing).toEqual([{ name: 'cluster:prod', ok: false, message: 'Bearer [REDACTED] refused' }]);
   });
 
+  it('stays ready with a degraded check failing (one cluster of several), and names it', async () => {
+    const diag = await start({
+      readiness: () => ({
+        ready: true,
+        checks: [
+          { name: 'proxy', ok: true },
+          { name: 'cluster:prod', ok: false, degraded: true, message: 'RMT_PROXY_UPSTREAM_UNAVAILABLE' },
+        ],
+      }),
+    });
+    const response = await fetch(`${diag.url}/readyz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      ready: true,
+      degraded: ['cluster:prod'],
+      failing: [{ name: 'cluster:prod', ok: false, degraded: true }],
+    });
+  });
+
   it('is not ready when a check fails even if ready is claimed, or when the readiness function throws', async () => {
     const claims = await start({
       readiness: () => ({ ready: true, checks: [{ name: 'store', ok: false }] }),
