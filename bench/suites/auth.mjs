@@ -6,10 +6,12 @@
 // 3. concurrent OpenID logins of distinct users, 200 at first, then more, up to 2,000 (issue 7
 //    target: 2,000 without an error on this 2-core machine), bounded by BENCH_SSO_BUDGET_MS.
 // Figures only: the suite exits 0 whatever the speed, non-zero only when it cannot run.
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { Agent, request } from 'node:https';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { AuthHttpServer, AuthService, s256Challenge } from '@remoteler/auth';
 import { MemoryCaKeyStore, X509CertificateAuthority, X509IdentityDecoder } from '@remoteler/ca';
 import {
@@ -23,7 +25,7 @@ import {
   MemoryRoleStore,
 } from '@remoteler/core';
 import { OidcConnector } from '@remoteler/sso-oidc';
-import { HeadlessBrowser, startTestOidcProvider } from '@remoteler/sso-oidc/testing';
+import { HeadlessBrowser } from '@remoteler/sso-oidc/testing';
 import { createTestCertificateAuthority } from '@remoteler/testkit';
 import { printTable, writeResults } from '../lib/harness.mjs';
 
@@ -44,11 +46,44 @@ const idpCa = await createTestCertificateAuthority('bench-idp-ca');
 const accounts = {};
 for (let i = 0; i < maxUsers; i++)
   accounts[user(i)] = { email: `${user(i)}@example.com`, email_verified: true, groups: ['devs'] };
-const provider = await startTestOidcProvider({
+// The provider runs in its own process, as a real IdP would: in this one it would share the event
+// loop with Auth and thousands of browsers, and its token endpoint would time out for that reason.
+const provider = await startProviderProcess({
   tls: await idpCa.issue({ commonName: '127.0.0.1', usage: 'server' }),
   clients: [{ clientId: 'remoteler-auth', clientSecret: CLIENT_SECRET, redirectUris: [CALLBACK] }],
   accounts,
 });
+
+/** Starts bench/lib/oidc-provider-child.mjs; resolves with `{ issuer, close() }`. */
+function startProviderProcess(options) {
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('../lib/oidc-provider-child.mjs', import.meta.url))],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  child.stdin.end(JSON.stringify(options));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the OpenID provider process exited with ${code}`)));
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      out += d;
+      const newline = out.indexOf('\n');
+      if (newline === -1) return;
+      child.removeAllListeners('exit');
+      resolve({
+        issuer: out.slice(0, newline),
+        close: () =>
+          new Promise((done) => {
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+  });
+}
 const oidc = new OidcConnector({
   id: 'corp-oidc',
   issuer: provider.issuer,
