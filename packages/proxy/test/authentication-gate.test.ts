@@ -317,3 +317,32 @@ describe('certificate expiry during long exchanges', () => {
     }
   });
 });
+
+describe('decoding identities', () => {
+  it('decodes a certificate once, however many connections present it, and each new certificate anew', async () => {
+    let decodes = 0;
+    const counted = await startProxyFixture(pki, {
+      proxy: {
+        identityDecoder: {
+          decodeUserCertificate: (certificate, options) => {
+            decodes += 1;
+            return pki.decoder.decodeUserCertificate(certificate, options);
+          },
+        },
+      },
+    });
+    try {
+      // proxyRequest opens a fresh TLS connection every time (agent: false).
+      for (let i = 0; i < 3; i++)
+        expect((await proxyRequest(counted.url, '/api', pki.proxyTrust, { identity: alice })).status).toBe(
+          200,
+        );
+      expect(decodes).toBe(1);
+      const bob = await pki.user('bob', { pin: 'dev' });
+      expect((await proxyRequest(counted.url, '/api', pki.proxyTrust, { identity: bob })).status).toBe(200);
+      expect(decodes).toBe(2);
+    } finally {
+      await counted.close();
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { Identity } from '@remoteler/core';
 import { RemotelerError } from '@remoteler/core';
@@ -16,6 +17,9 @@ function expired(): RemotelerError {
   return new RemotelerError('RMT_PROXY_CERTIFICATE_EXPIRED', 'your Remoteler certificate has expired');
 }
 
+/** Decoded identities kept by certificate: kubectl and watches open many connections with one certificate. */
+const DECODED_CACHE_SIZE = 4_096;
+
 /**
  * The gate, first on both the `request` and the `upgrade` path: a connection that TLS did not
  * authorize against the *user* CA bundle gets 401 before anything else looks at the request. Then
@@ -25,6 +29,11 @@ function expired(): RemotelerError {
 export function createAuthenticateStep(decoder: UserCertificateDecoder): ProxyStep {
   // Owned by this step instance; entries go away with their sockets.
   const identities = new WeakMap<object, Identity>();
+  // By the SHA-256 of the certificate's DER, oldest first. Decoding (ASN.1 and a signature check)
+  // costs milliseconds per new connection; the TLS layer has just verified the same certificate
+  // against the current user CA bundle, so a rotated-out CA never reaches this cache, and validity
+  // is checked on every request below.
+  const decoded = new Map<string, Identity>();
   return {
     name: 'authenticate',
     run(exchange: ProxyExchange) {
@@ -41,17 +50,23 @@ export function createAuthenticateStep(decoder: UserCertificateDecoder): ProxySt
       }
       let identity = identities.get(socket);
       if (!identity) {
-        const peer = socket.getPeerCertificate();
-        if (!peer?.raw) throw unauthenticated('the request came without a client certificate');
-        try {
-          identity = decoder.decodeUserCertificate({ raw: peer.raw }, { now: exchange.receivedAt }).identity;
-        } catch (cause) {
-          if (RemotelerError.is(cause) && /EXPIRED/.test(cause.code)) throw expired();
-          throw new RemotelerError(
-            'RMT_PROXY_IDENTITY_INVALID',
-            'the client certificate carries no usable Remoteler user identity',
-            { cause },
-          );
+        const raw = socket.getPeerX509Certificate?.()?.raw ?? socket.getPeerCertificate()?.raw;
+        if (!raw) throw unauthenticated('the request came without a client certificate');
+        const key = createHash('sha256').update(raw).digest('base64');
+        identity = decoded.get(key);
+        if (!identity) {
+          try {
+            identity = decoder.decodeUserCertificate({ raw }, { now: exchange.receivedAt }).identity;
+          } catch (cause) {
+            if (RemotelerError.is(cause) && /EXPIRED/.test(cause.code)) throw expired();
+            throw new RemotelerError(
+              'RMT_PROXY_IDENTITY_INVALID',
+              'the client certificate carries no usable Remoteler user identity',
+              { cause },
+            );
+          }
+          if (decoded.size >= DECODED_CACHE_SIZE) decoded.delete(decoded.keys().next().value as string);
+          decoded.set(key, identity);
         }
         identities.set(socket, identity);
       }
