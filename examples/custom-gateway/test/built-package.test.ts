@@ -24,6 +24,7 @@ describe('the built package', () => {
       const bridge = container.tsyringe.resolve(ProxyAuditBridge);
       bridge.record({
         kind: 'request', method: 'GET', path: '/k8s/dev/api/v1/namespaces/default/pods/web-0',
+        verb: 'get', apiGroup: '', resource: 'pods', namespace: 'default', name: 'web-0',
         username: 'alice', cluster: 'dev', status: 403, errorCode: 'RMT_POLICY_REQUEST_DENIED',
         startedAt: new Date(0), durationMs: 1,
       });
