@@ -1,11 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashPassword } from '@remoteler/core';
-import { KubeApiSimulator } from '@remoteler/testkit';
+import type { KubeApiSimulator } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type ServerWorkspace, startServerWorkspace } from './support/configured-server.js';
 import { userSide } from './support/demo-walk.js';
 import { runServerBin } from './support/run-server-bin.js';
 import { type ServerProcess, startServerProcess } from './support/server-process.js';
@@ -20,18 +19,8 @@ const PASSWORD = 'rotate me gently';
 
 let dir: string;
 let sim: KubeApiSimulator;
+let workspace: ServerWorkspace | undefined;
 let server: ServerProcess | undefined;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function ping(url: string): Promise<{ caFingerprints: { user: string[]; host: string[] } }> {
   return new Promise((resolve, reject) => {
@@ -49,30 +38,14 @@ function ping(url: string): Promise<{ caFingerprints: { user: string[]; host: st
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rmt-ca-rotation-'));
-  sim = await KubeApiSimulator.start({ seed: true, tokens: { [SIM_TOKEN]: { name: 'remoteler-proxy' } } });
-  sim.allowImpersonation('remoteler-proxy');
-  sim.bindClusterRole('developers-view', 'view', { kind: 'Group', name: 'developers' });
-  await writeFile(join(dir, 'sim-token'), `${SIM_TOKEN}\n`, { mode: 0o600 });
-  await writeFile(join(dir, 'sim-ca.pem'), sim.caPem);
-  await writeFile(
-    join(dir, 'roles.yaml'),
-    `kind: role
-version: v1
-metadata: { name: developer }
-spec:
-  allow:
-    kubernetes_labels: { env: dev }
-    kubernetes_groups: [developers]
-    kubernetes_resources: [{ kind: "*", namespace: "*", name: "*", verbs: ["*"] }]
-`,
-  );
+  workspace = await startServerWorkspace('rmt-ca-rotation-', SIM_TOKEN, 'view');
+  dir = workspace.dir;
+  sim = workspace.sim;
 }, SLOW_TEST_MS);
 
 afterAll(async () => {
   await server?.stop();
-  await sim?.close();
-  await rm(dir, { recursive: true, force: true });
+  await workspace?.close();
 });
 
 describe('remoteler-server ca rotate', () => {

@@ -1,10 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashPassword } from '@remoteler/core';
-import { KubeApiSimulator } from '@remoteler/testkit';
+import type { KubeApiSimulator } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type ServerWorkspace, startServerWorkspace } from './support/configured-server.js';
 import { userSide } from './support/demo-walk.js';
 import { type ServerProcess, startServerProcess } from './support/server-process.js';
 
@@ -17,36 +16,18 @@ const PASSWORD = 'reload me';
 
 let dir: string;
 let sim: KubeApiSimulator;
+let workspace: ServerWorkspace | undefined;
 let server: ServerProcess | undefined;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rmt-config-reload-'));
-  sim = await KubeApiSimulator.start({ seed: true, tokens: { [SIM_TOKEN]: { name: 'remoteler-proxy' } } });
-  sim.allowImpersonation('remoteler-proxy');
-  sim.bindClusterRole('developers-view', 'view', { kind: 'Group', name: 'developers' });
-  await writeFile(join(dir, 'sim-token'), `${SIM_TOKEN}\n`, { mode: 0o600 });
-  await writeFile(join(dir, 'sim-ca.pem'), sim.caPem);
-  await writeFile(
-    join(dir, 'roles.yaml'),
-    'kind: role\nversion: v1\nmetadata: { name: developer }\nspec:\n  allow:\n    kubernetes_labels: { env: dev }\n    kubernetes_groups: [developers]\n    kubernetes_resources: [{ kind: "*", namespace: "*", name: "*", verbs: ["*"] }]\n',
-  );
+  workspace = await startServerWorkspace('rmt-config-reload-', SIM_TOKEN, 'view');
+  dir = workspace.dir;
+  sim = workspace.sim;
 }, SLOW_TEST_MS);
 
 afterAll(async () => {
   await server?.stop();
-  await sim?.close();
-  await rm(dir, { recursive: true, force: true });
+  await workspace?.close();
 });
 
 describe('SIGHUP with a changed remoteler.yaml', () => {

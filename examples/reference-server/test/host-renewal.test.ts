@@ -1,13 +1,11 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashPassword } from '@remoteler/core';
-import { KubeApiSimulator } from '@remoteler/testkit';
+import type { KubeApiSimulator } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type ServerWorkspace, startServerWorkspace } from './support/configured-server.js';
 import { userSide } from './support/demo-walk.js';
-import { type ServerProcess, startServerProcess } from './support/server-process.js';
 
 // A Proxy in its own process renews its host certificate before it expires (at two thirds of its
 // life, over mutual TLS with the current one, for a new key) and keeps serving with the new one.
@@ -20,45 +18,16 @@ const PASSWORD = 'renew me';
 
 let dir: string;
 let sim: KubeApiSimulator;
-const processes: ServerProcess[] = [];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function startConfigured(
-  file: string,
-): Promise<{ process: ServerProcess; started: Record<string, unknown> }> {
-  const server = startServerProcess(['start', '--config', file], { HOME: dir });
-  processes.push(server);
-  const [line] = await server.waitFor(/^.*"msg":"remoteler-server started".*$/m);
-  return { process: server, started: JSON.parse(line) };
-}
+let workspace: ServerWorkspace | undefined;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rmt-host-renewal-'));
-  sim = await KubeApiSimulator.start({ seed: true, tokens: { [SIM_TOKEN]: { name: 'remoteler-proxy' } } });
-  sim.allowImpersonation('remoteler-proxy');
-  sim.bindClusterRole('developers-view', 'view', { kind: 'Group', name: 'developers' });
-  await writeFile(join(dir, 'sim-token'), `${SIM_TOKEN}\n`, { mode: 0o600 });
-  await writeFile(join(dir, 'sim-ca.pem'), sim.caPem);
-  await writeFile(
-    join(dir, 'roles.yaml'),
-    'kind: role\nversion: v1\nmetadata: { name: developer }\nspec:\n  allow:\n    kubernetes_labels: { env: dev }\n    kubernetes_groups: [developers]\n    kubernetes_resources: [{ kind: "*", namespace: "*", name: "*", verbs: ["*"] }]\n',
-  );
+  workspace = await startServerWorkspace('rmt-host-renewal-', SIM_TOKEN, 'view');
+  dir = workspace.dir;
+  sim = workspace.sim;
 }, SLOW_TEST_MS);
 
 afterAll(async () => {
-  await Promise.all(processes.map((p) => p.stop()));
-  await sim?.close();
-  await rm(dir, { recursive: true, force: true });
+  await workspace?.close();
 });
 
 describe('a Proxy-only process', () => {
@@ -85,7 +54,7 @@ auth:
   tokens: [{ role: proxy, output_file: join-token }]
 `,
       );
-      const auth = await startConfigured(join(dir, 'auth.yaml'));
+      const auth = await workspace!.startConfigured(join(dir, 'auth.yaml'));
       const [pin] = auth.started.hostCaFingerprints as string[];
       await writeFile(
         join(dir, 'proxy.yaml'),
@@ -104,7 +73,7 @@ proxy:
     - { name: dev, labels: { env: dev }, token: { server: "${sim.url}", token: { file: sim-token }, ca_file: sim-ca.pem } }
 `,
       );
-      const proxy = await startConfigured(join(dir, 'proxy.yaml'));
+      const proxy = await workspace!.startConfigured(join(dir, 'proxy.yaml'));
       const certFile = join(dir, 'proxy-state', 'proxy', 'host.crt');
       const first = new X509Certificate(await readFile(certFile, 'utf8'));
 
@@ -158,7 +127,7 @@ auth:
   tokens: [{ role: proxy, name: proxy-secret, token: { file: provisioned-token } }]
 `,
       );
-      const auth = await startConfigured(join(dir, 'auth-provisioned.yaml'));
+      const auth = await workspace!.startConfigured(join(dir, 'auth-provisioned.yaml'));
       const [pin] = auth.started.hostCaFingerprints as string[];
       await writeFile(
         join(dir, 'proxy-provisioned.yaml'),
@@ -177,12 +146,12 @@ proxy:
 `,
       );
       const certFile = join(dir, 'proxy-provisioned-state', 'proxy', 'host.crt');
-      const first = await startConfigured(join(dir, 'proxy-provisioned.yaml'));
+      const first = await workspace!.startConfigured(join(dir, 'proxy-provisioned.yaml'));
       const firstSerial = new X509Certificate(await readFile(certFile, 'utf8')).serialNumber;
       await first.process.stop();
       // The pod is replaced: its emptyDir, and the host certificate in it, are gone.
       await rm(join(dir, 'proxy-provisioned-state'), { recursive: true, force: true });
-      await startConfigured(join(dir, 'proxy-provisioned.yaml'));
+      await workspace!.startConfigured(join(dir, 'proxy-provisioned.yaml'));
       const secondSerial = new X509Certificate(await readFile(certFile, 'utf8')).serialNumber;
       expect(secondSerial).not.toBe(firstSerial);
       expect(auth.process.stdout() + auth.process.stderr()).not.toContain('-provisioned-0123456789abcdef');

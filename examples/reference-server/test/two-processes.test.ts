@@ -1,12 +1,11 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hashPassword } from '@remoteler/core';
-import { KubeApiSimulator } from '@remoteler/testkit';
+import type { KubeApiSimulator } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type ServerWorkspace, startServerWorkspace } from './support/configured-server.js';
 import { userSide } from './support/demo-walk.js';
-import { type ServerProcess, startServerProcess } from './support/server-process.js';
+import { startServerProcess } from './support/server-process.js';
 
 // Real processes and real kubectl on a shared 2-core machine: generous, never a timing assertion.
 const SLOW_TEST_MS = 180_000;
@@ -20,54 +19,16 @@ const PASSWORD = 'correct horse battery staple';
 
 let dir: string;
 let sim: KubeApiSimulator;
-const processes: ServerProcess[] = [];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `remoteler-server start --config FILE` and reads its "started" log line. */
-async function startConfigured(
-  file: string,
-): Promise<{ process: ServerProcess; started: Record<string, unknown> }> {
-  const server = startServerProcess(['start', '--config', file], { HOME: dir });
-  processes.push(server);
-  const [line] = await server.waitFor(/^.*"msg":"remoteler-server started".*$/m);
-  return { process: server, started: JSON.parse(line) };
-}
+let workspace: ServerWorkspace | undefined;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rmt-two-processes-'));
-  sim = await KubeApiSimulator.start({ seed: true, tokens: { [SIM_TOKEN]: { name: 'remoteler-proxy' } } });
-  sim.allowImpersonation('remoteler-proxy');
-  sim.bindClusterRole('developers-edit', 'edit', { kind: 'Group', name: 'developers' });
-  await writeFile(join(dir, 'sim-token'), `${SIM_TOKEN}\n`, { mode: 0o600 });
-  await writeFile(join(dir, 'sim-ca.pem'), sim.caPem);
-  await writeFile(
-    join(dir, 'roles.yaml'),
-    `kind: role
-version: v1
-metadata: { name: developer }
-spec:
-  allow:
-    kubernetes_labels: { env: dev }
-    kubernetes_groups: [developers]
-    kubernetes_resources: [{ kind: "*", namespace: "*", name: "*", verbs: ["*"] }]
-`,
-  );
+  workspace = await startServerWorkspace('rmt-two-processes-', SIM_TOKEN, 'edit');
+  dir = workspace.dir;
+  sim = workspace.sim;
 }, SLOW_TEST_MS);
 
 afterAll(async () => {
-  await Promise.all(processes.map((p) => p.stop()));
-  await sim?.close();
-  await rm(dir, { recursive: true, force: true });
+  await workspace?.close();
 });
 
 describe('Auth and Proxy as two processes', () => {
@@ -93,7 +54,7 @@ auth:
   tokens: [{ role: proxy, output_file: join-token }]
 `,
       );
-      const auth = await startConfigured(join(dir, 'auth.yaml'));
+      const auth = await workspace!.startConfigured(join(dir, 'auth.yaml'));
       const authUrl = auth.started.authUrl as string;
       const [pin] = auth.started.hostCaFingerprints as string[];
       expect(auth.started.webUrl).toBeUndefined();
@@ -116,7 +77,7 @@ proxy:
       token: { server: "${sim.url}", token: { file: sim-token }, ca_file: sim-ca.pem }
 `;
       await writeFile(join(dir, 'proxy.yaml'), proxyConfig('proxy-state'));
-      const proxy = await startConfigured(join(dir, 'proxy.yaml'));
+      const proxy = await workspace!.startConfigured(join(dir, 'proxy.yaml'));
       expect(proxy.started.hostCaFingerprints).toEqual([pin]);
       // The key was made by the Proxy and never left it; the certificate came from the host CA.
       expect((await stat(join(dir, 'proxy-state', 'proxy', 'host.key'))).mode & 0o777).toBe(0o600);
@@ -146,13 +107,12 @@ proxy:
       // The token was used up: a second Proxy with its own state cannot join with it.
       await writeFile(join(dir, 'proxy-2.yaml'), proxyConfig('proxy-2-state'));
       const second = startServerProcess(['start', '--config', join(dir, 'proxy-2.yaml')], { HOME: dir });
-      processes.push(second);
       expect(await second.exited).toBe(2);
       expect(second.stderr()).toMatch(/RMT_SERVER_JOIN_FAILED: .*RMT_AUTH_JOIN_TOKEN_INVALID/);
 
       // A restarted Proxy keeps its host certificate (no new token needed).
       expect(await proxy.process.stop()).toBe(0);
-      const again = await startConfigured(join(dir, 'proxy.yaml'));
+      const again = await workspace!.startConfigured(join(dir, 'proxy.yaml'));
       expect(again.started.webUrl).toBe(`https://127.0.0.1:${proxyPort}`);
       const after = await user.kubectl('1.33', ['get', 'pods', '-o', 'name']);
       expect(after.stdout).toContain('pod/web-0');
