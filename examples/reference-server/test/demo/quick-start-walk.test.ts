@@ -77,7 +77,10 @@ describe('the demo quick start', () => {
 
       const prod = await user.remoteler(['kube', 'login', 'prod']);
       expect(prod.code).not.toBe(0);
-      expect(prod.stderr).toMatch(/RMT_CLIENT_CLUSTER_NOT_FOUND: you may not use the cluster prod/);
+      // The refusal names the reason: the roles, and what they do allow.
+      expect(prod.stderr).toMatch(
+        /RMT_CLIENT_CLUSTER_NOT_FOUND: your roles \(developer\) do not allow the cluster "prod"; they allow dev/,
+      );
 
       const status = await user.remoteler(['status']);
       expect(status.code, status.stderr).toBe(0);

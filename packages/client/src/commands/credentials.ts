@@ -1,4 +1,5 @@
 import { RemotelerError } from '@remoteler/core';
+import { clusterRefused } from '../cluster-refused.js';
 import type { ClientContext } from '../context.js';
 import { execCredentialJson, execIsInteractive, FRESH_MARGIN_MS } from '../exec-credential.js';
 import type { KubeCredential } from '../profile.js';
@@ -32,12 +33,10 @@ export async function kubeCredentials(
   const { store } = context;
   const profile = await store.resolve(options.proxy);
   if (!profile.clusters.some((c) => c.name === options.cluster)) {
-    throw new RemotelerError(
-      'RMT_CLIENT_CLUSTER_NOT_FOUND',
-      `you may not use the cluster ${options.cluster}`,
-      {
-        hint: `Run \`remoteler kube ls --proxy ${profile.proxy}\` to see your clusters, or log in again if your roles changed.`,
-      },
+    throw clusterRefused(
+      options.cluster,
+      profile,
+      `Run \`remoteler kube ls --proxy ${profile.proxy}\` to see your clusters, or log in again if your roles changed.`,
     );
   }
   const keys = await store.loadKeyPair(profile.proxy);

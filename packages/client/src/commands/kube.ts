@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { RemotelerError } from '@remoteler/core';
+import { clusterRefused } from '../cluster-refused.js';
 import type { ClientContext } from '../context.js';
 import { kubeEntryName, syncKubeconfig } from '../kube-entries.js';
 import { currentContext } from '../kubeconfig/kubeconfig-edit.js';
@@ -44,7 +45,7 @@ export async function kubeList(context: ClientContext, proxy?: string): Promise<
 export async function kubeLogin(context: ClientContext, cluster: string, proxy?: string): Promise<Profile> {
   const profile = await refreshClusters(context, await context.store.resolve(proxy));
   if (!profile.clusters.some((c) => c.name === cluster)) {
-    throw new RemotelerError('RMT_CLIENT_CLUSTER_NOT_FOUND', `you may not use the cluster ${cluster}`);
+    throw clusterRefused(cluster, profile);
   }
   if (profile.embed) {
     throw new RemotelerError('RMT_CLIENT_USAGE', 'this login embedded its certificates in the kubeconfig', {

@@ -1,4 +1,5 @@
 import { RemotelerError } from '@remoteler/core';
+import { clusterRefused } from '../cluster-refused.js';
 import type { ClientContext } from '../context.js';
 import { generateClientKeyPair } from '../keys.js';
 import { type EmbeddedCredentials, syncKubeconfig } from '../kube-entries.js';
@@ -136,12 +137,8 @@ export async function login(context: ClientContext, options: LoginOptions): Prom
     keyPem: keys.privateKeyPem,
   });
   const { clusters } = await authenticated.call<{ clusters: ProfileCluster[] }>('GET', '/v1/kube/clusters');
-  if (options.cluster !== undefined && !clusters.some((c) => c.name === options.cluster)) {
-    throw new RemotelerError(
-      'RMT_CLIENT_CLUSTER_NOT_FOUND',
-      `you may not use the cluster ${options.cluster}`,
-    );
-  }
+  if (options.cluster !== undefined && !clusters.some((c) => c.name === options.cluster))
+    throw clusterRefused(options.cluster, { roles: issued.roles, clusters });
   const select = options.cluster ?? clusters[0]?.name;
   const base: Profile = {
     version: 1,
