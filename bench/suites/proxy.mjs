@@ -38,6 +38,11 @@ const warmupMs = Math.max(1000, durationMs / 3);
 // candidate, so opening stops after this budget and the figures are per watch actually held open.
 const watchBudgetMs = Number(process.env.BENCH_WATCH_BUDGET_MS ?? 45_000);
 const profileDir = process.env.BENCH_PROXY_CPU_PROFILE;
+// BENCH_PROXY_PHASES=rateLimited,handshakes,watches (default: all) chooses the runs after the
+// keep-alive one (which always runs), for quicker iterations on one figure.
+const phases = new Set(
+  (process.env.BENCH_PROXY_PHASES ?? 'rateLimited,handshakes,watches').split(',').map((p) => p.trim()),
+);
 const HOUR = 3_600_000;
 const TOKEN = 'bench-proxy';
 const PATH = '/api/v1/namespaces/default/configmaps/settings';
@@ -253,127 +258,133 @@ try {
   ];
 
   // --- 2. added latency at half of nginx's peak (open loop) ----------------------------------------
-  const rate = Math.max(1, Math.round((viaNginx ?? viaProxy).perSecond / 2));
-  const rateRows = [];
-  for (const target of targets.filter((t) => !t.name.startsWith('bare'))) {
-    // The servers closed the idle keep-alive connections meanwhile: open them again, unmeasured.
-    await load.call('keepAlive', {
-      origin: target.origin,
-      tls: target.tls,
-      headers: target.headers,
-      path: PATH,
-      connections,
-      durationMs: 1000,
-    });
-    const r = await measured(target, 'rateLimited', {
-      headers: target.headers,
-      path: PATH,
-      connections,
-      durationMs,
-      rate,
-    });
-    target.rateLimited = r;
-    rateRows.push({
-      path: target.name,
-      'sent/s': r.perSecond,
-      'p50 µs': r.p50Us,
-      'p99 µs': r.p99Us,
-      'candidate CPU µs/req': r.candidateCpuUs / r.requests,
-      failures: r.failures,
+  if (phases.has('rateLimited')) {
+    const rate = Math.max(1, Math.round((viaNginx ?? viaProxy).perSecond / 2));
+    const rateRows = [];
+    for (const target of targets.filter((t) => !t.name.startsWith('bare'))) {
+      // The servers closed the idle keep-alive connections meanwhile: open them again, unmeasured.
+      await load.call('keepAlive', {
+        origin: target.origin,
+        tls: target.tls,
+        headers: target.headers,
+        path: PATH,
+        connections,
+        durationMs: 1000,
+      });
+      const r = await measured(target, 'rateLimited', {
+        headers: target.headers,
+        path: PATH,
+        connections,
+        durationMs,
+        rate,
+      });
+      target.rateLimited = r;
+      rateRows.push({
+        path: target.name,
+        'sent/s': r.perSecond,
+        'p50 µs': r.p50Us,
+        'p99 µs': r.p99Us,
+        'candidate CPU µs/req': r.candidateCpuUs / r.requests,
+        failures: r.failures,
+      });
+    }
+    const directP99 = byName('direct to simulator').rateLimited.p99Us;
+    for (const row of rateRows)
+      row['p99 added µs'] = row.path.startsWith('via ') ? row['p99 µs'] - directP99 : '';
+    printTable(
+      `rate-limited GETs at ${rate}/s (half of ${viaNginx ? "nginx's" : "the Proxy's"} peak), ${durationMs} ms each`,
+      rateRows,
+    );
+    ratios.push({
+      comparison: 'Proxy p99 added latency (ms)',
+      value: ((byName('via Remoteler Proxy').rateLimited.p99Us - directP99) / 1000).toFixed(2),
+      target: '<= 2 ms',
     });
   }
-  const directP99 = byName('direct to simulator').rateLimited.p99Us;
-  for (const row of rateRows)
-    row['p99 added µs'] = row.path.startsWith('via ') ? row['p99 µs'] - directP99 : '';
-  printTable(
-    `rate-limited GETs at ${rate}/s (half of ${viaNginx ? "nginx's" : "the Proxy's"} peak), ${durationMs} ms each`,
-    rateRows,
-  );
-  ratios.push({
-    comparison: 'Proxy p99 added latency (ms)',
-    value: ((byName('via Remoteler Proxy').rateLimited.p99Us - directP99) / 1000).toFixed(2),
-    target: '<= 2 ms',
-  });
 
   // --- 3. new mTLS connections ---------------------------------------------------------------------
-  const handshakeRows = [];
-  for (const target of targets.filter((t) => t.name !== 'direct to simulator')) {
-    const r = await measured(target, 'handshakes', {
-      headers: target.headers,
-      path: PATH,
-      concurrency: 16,
-      durationMs,
-    });
-    target.handshakes = r;
-    handshakeRows.push({
-      candidate: target.name,
-      'connections/s': r.perSecond,
-      'candidate CPU µs/conn': r.candidateCpuUs / Math.max(1, r.connections),
-      failures: r.failures,
+  if (phases.has('handshakes')) {
+    const handshakeRows = [];
+    for (const target of targets.filter((t) => t.name !== 'direct to simulator')) {
+      const r = await measured(target, 'handshakes', {
+        headers: target.headers,
+        path: PATH,
+        concurrency: 16,
+        durationMs,
+      });
+      target.handshakes = r;
+      handshakeRows.push({
+        candidate: target.name,
+        'connections/s': r.perSecond,
+        'candidate CPU µs/conn': r.candidateCpuUs / Math.max(1, r.connections),
+        failures: r.failures,
+      });
+    }
+    printTable(
+      `new TLS connections (client certificate, no resumption, one GET each), ${durationMs} ms each`,
+      handshakeRows,
+    );
+    const proxyHandshakes = byName('via Remoteler Proxy').handshakes;
+    const nginxHandshakes = byName('via nginx')?.handshakes;
+    ratios.push({
+      comparison: 'Proxy / nginx handshakes/s',
+      value: nginxHandshakes ? ratio(proxyHandshakes.perSecond, nginxHandshakes.perSecond) : 'n/a',
+      target: '>= 0.80x',
     });
   }
-  printTable(
-    `new TLS connections (client certificate, no resumption, one GET each), ${durationMs} ms each`,
-    handshakeRows,
-  );
-  const proxyHandshakes = byName('via Remoteler Proxy').handshakes;
-  const nginxHandshakes = byName('via nginx')?.handshakes;
-  ratios.push({
-    comparison: 'Proxy / nginx handshakes/s',
-    value: nginxHandshakes ? ratio(proxyHandshakes.perSecond, nginxHandshakes.perSecond) : 'n/a',
-    target: '>= 0.80x',
-  });
 
   // --- 4. memory per open watch --------------------------------------------------------------------
-  await load.call('closePools');
-  const watchRows = [];
-  for (const target of targets.filter(proxied)) {
-    const isProxy = target.name === 'via Remoteler Proxy';
-    const gc = async () => {
-      if (!isProxy) return;
-      await proxyChild.call('gc');
-      // Let freed pages go back before reading RSS (glibc returns them lazily).
-      await pause(200);
-      await proxyChild.call('gc');
-    };
-    await gc();
-    const idle = rssKiB(target.pid);
-    const opened = await load.call('openWatches', {
-      port: target.port,
-      tls: target.tls,
-      path: WATCH_PATH,
-      count: watchCount,
-      concurrency: 32,
-      budgetMs: watchBudgetMs,
-    });
-    await gc();
-    const open = await load.call('countWatches');
-    const loaded = rssKiB(target.pid);
-    await load.call('closeWatches');
-    target.watches = { idleKiB: idle, loadedKiB: loaded, open, failures: opened.failures };
-    watchRows.push({
-      candidate: `${target.name}${isProxy ? '' : ' (worker)'}`,
-      'open watches': open,
-      'RSS idle MiB': idle / 1024,
-      'RSS open MiB': loaded / 1024,
-      'KiB/watch': open > 0 ? (loaded - idle) / open : 'n/a',
-      'opened/s': (opened.opened * 1000) / opened.elapsedMs,
-      failures: opened.failures,
+  if (phases.has('watches')) {
+    await load.call('closePools');
+    const watchRows = [];
+    for (const target of targets.filter(proxied)) {
+      const isProxy = target.name === 'via Remoteler Proxy';
+      const gc = async () => {
+        if (!isProxy) return;
+        await proxyChild.call('gc');
+        // Let freed pages go back before reading RSS (glibc returns them lazily).
+        await pause(200);
+        await proxyChild.call('gc');
+      };
+      await gc();
+      const idle = rssKiB(target.pid);
+      const opened = await load.call('openWatches', {
+        port: target.port,
+        tls: target.tls,
+        path: WATCH_PATH,
+        count: watchCount,
+        concurrency: 32,
+        budgetMs: watchBudgetMs,
+      });
+      await gc();
+      const open = await load.call('countWatches');
+      const loaded = rssKiB(target.pid);
+      await load.call('closeWatches');
+      target.watches = { idleKiB: idle, loadedKiB: loaded, open, failures: opened.failures };
+      watchRows.push({
+        candidate: `${target.name}${isProxy ? '' : ' (worker)'}`,
+        'open watches': open,
+        'RSS idle MiB': idle / 1024,
+        'RSS open MiB': loaded / 1024,
+        'KiB/watch': open > 0 ? (loaded - idle) / open : 'n/a',
+        'opened/s': (opened.opened * 1000) / opened.elapsedMs,
+        failures: opened.failures,
+      });
+    }
+    printTable(
+      `RSS per open watch (${watchCount} asked, opening stopped after ${watchBudgetMs} ms; HTTP/1.1 from the client; target <= 60 KiB)`,
+      watchRows,
+    );
+    const proxyWatch = byName('via Remoteler Proxy').watches;
+    ratios.push({
+      comparison: 'Proxy KiB per open watch',
+      value:
+        proxyWatch.open > 0
+          ? ((proxyWatch.loadedKiB - proxyWatch.idleKiB) / proxyWatch.open).toFixed(1)
+          : 'n/a',
+      target: '<= 60',
     });
   }
-  printTable(
-    `RSS per open watch (${watchCount} asked, opening stopped after ${watchBudgetMs} ms; HTTP/1.1 from the client; target <= 60 KiB)`,
-    watchRows,
-  );
-  const proxyWatch = byName('via Remoteler Proxy').watches;
-  ratios.push({
-    comparison: 'Proxy KiB per open watch',
-    value:
-      proxyWatch.open > 0
-        ? ((proxyWatch.loadedKiB - proxyWatch.idleKiB) / proxyWatch.open).toFixed(1)
-        : 'n/a',
-    target: '<= 60',
-  });
 
   printTable('ratios (issue 6 targets)', ratios);
   results.loadAverageEnd = loadAverage();
