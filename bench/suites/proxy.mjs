@@ -258,8 +258,9 @@ try {
   ];
 
   // --- 2. added latency at half of nginx's peak (open loop) ----------------------------------------
+  let rate;
   if (phases.has('rateLimited')) {
-    const rate = Math.max(1, Math.round((viaNginx ?? viaProxy).perSecond / 2));
+    rate = Math.max(1, Math.round((viaNginx ?? viaProxy).perSecond / 2));
     const rateRows = [];
     for (const target of targets.filter((t) => !t.name.startsWith('bare'))) {
       // The servers closed the idle keep-alive connections meanwhile: open them again, unmeasured.

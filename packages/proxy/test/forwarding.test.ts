@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isLongRunning } from '../src/index.js';
 import { proxyRequest } from './support/proxy-client.js';
 import { PROXY_UPSTREAM_TOKEN, type ProxyFixture, startProxyFixture } from './support/proxy-fixture.js';
@@ -216,6 +216,136 @@ describe('forwarding', () => {
     expect(audits[1]).toMatchObject({ username: 'alice', status: 400, errorCode: 'RMT_PROXY_PATH_INVALID' });
     expect(audits[2]).toMatchObject({ status: 401, errorCode: 'RMT_PROXY_UNAUTHENTICATED' });
     expect(JSON.stringify(audits)).not.toContain(PROXY_UPSTREAM_TOKEN);
+  });
+});
+
+describe('ordinary requests (not watches)', () => {
+  /** Reads a response to its end and says whether it ended cleanly or was cut. */
+  function readAll(res: IncomingMessage): Promise<{ body: Buffer; complete: boolean }> {
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ body: Buffer.concat(chunks), complete: res.complete }));
+      res.on('error', () => resolve({ body: Buffer.concat(chunks), complete: false }));
+    });
+  }
+
+  it('passes an answer of unknown length on as it arrives: a large list is never held whole', async () => {
+    let upstreamRes: ServerResponse | undefined;
+    const started = new Promise<void>((resolve) => {
+      upstream().handle((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(`{"kind":"PodList","items":[${'{"kind":"Pod"},'.repeat(10_000)}`);
+        upstreamRes = res;
+        resolve();
+      });
+    });
+    const { res, close } = await openStream('/api/v1/pods?limit=500');
+    await started;
+    // The first part reaches the client while the API server is still answering.
+    expect(await nextChunk(res)).toContain('"PodList"');
+    const rest = readAll(res);
+    upstreamRes!.end('{"kind":"Pod"}]}');
+    const { body, complete } = await rest;
+    expect(complete).toBe(true);
+    expect(body.toString().endsWith('{"kind":"Pod"}]}')).toBe(true);
+    close();
+  });
+
+  it('relays answers of known length, small and large, byte for byte with their length', async () => {
+    for (const size of [900, 3 * 1024 * 1024 + 7]) {
+      const payload = Buffer.alloc(size, 'k');
+      upstream().handle((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
+        res.end(payload);
+      });
+      const { res, close } = await openStream('/api/v1/namespaces/default/configmaps/big');
+      expect(res.headers['content-length']).toBe(String(size));
+      const { body, complete } = await readAll(res);
+      expect(complete).toBe(true);
+      expect(body.equals(payload)).toBe(true);
+      close();
+    }
+  });
+
+  it('aborts the upstream request when the client goes away in the middle of an answer', async () => {
+    let upstreamReq: IncomingMessage | undefined;
+    const started = new Promise<void>((resolve) => {
+      upstream().handle((req, res) => {
+        upstreamReq = req;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"kind":"PodList","items":[');
+        resolve();
+      });
+    });
+    const { res, close } = await openStream('/api/v1/pods');
+    await started;
+    await nextChunk(res);
+    const upstreamClosed = once(upstreamReq!.socket, 'close');
+    close();
+    await upstreamClosed;
+    expect(upstreamReq!.socket.destroyed).toBe(true);
+  });
+
+  it('cuts the client connection when the API server breaks off an answer it had started', async () => {
+    upstream().handle((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"kind":"PodList","items":[', () => req.socket.destroy());
+    });
+    const { res, close } = await openStream('/api/v1/pods');
+    const { body, complete } = await readAll(res);
+    // Never a clean end: kubectl must not take half a list for a whole one.
+    expect(complete).toBe(false);
+    expect(body.toString()).toBe('{"kind":"PodList","items":[');
+    close();
+  });
+
+  it('answers 503 with a Status when the API server drops the connection before answering', async () => {
+    upstream().handle((req) => req.socket.destroy());
+    const res = await proxyRequest(fixture.url, '/api/v1/namespaces/default/pods', pki.proxyTrust, {
+      identity: alice,
+    });
+    expect(res.status).toBe(503);
+    expect(res.json()).toMatchObject({ kind: 'Status', code: 503 });
+    expect(res.json().message).toContain('RMT_PROXY_UPSTREAM_UNAVAILABLE');
+  });
+
+  it('stops reading from the API server while the client reads nothing (backpressure)', async () => {
+    const total = 256 * 1024 * 1024;
+    const chunk = Buffer.alloc(256 * 1024, 'x');
+    let written = 0;
+    let waitingForDrain = false;
+    let upstreamFinished = false;
+    upstream().handle(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total });
+      while (written < total) {
+        written += chunk.length;
+        if (!res.write(chunk)) {
+          waitingForDrain = true;
+          await once(res, 'drain');
+          waitingForDrain = false;
+        }
+      }
+      res.end();
+      upstreamFinished = true;
+    });
+    const { res, close } = await openStream('/api/v1/namespaces/default/configmaps/huge');
+    res.pause();
+    // The API server stalls: blocked on a full connection, and nothing more written for a while.
+    // (Only the absence of progress shows backpressure; without it the Proxy would keep draining
+    // the API server into its own memory and this never settles.)
+    let last = -1;
+    await vi.waitFor(
+      () => {
+        const stalled = waitingForDrain && written === last;
+        last = written;
+        expect(stalled).toBe(true);
+      },
+      { timeout: 20_000, interval: 300 },
+    );
+    expect(upstreamFinished).toBe(false);
+    expect(written).toBeLessThan(64 * 1024 * 1024);
+    close();
   });
 });
 

@@ -48,6 +48,7 @@ function execExchange(query: string): ProxyExchange {
     receivedAt: new Date(0),
     clientAddress: '127.0.0.1',
     signal: new AbortController().signal,
+    aborted: false,
     identity: { username: 'alice', roles: ['developer'] } as unknown as Identity,
     cluster: { name: 'dev', labels: {} } as ProxyExchange['cluster'],
     route: {

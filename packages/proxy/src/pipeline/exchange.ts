@@ -26,8 +26,13 @@ export interface ProxyExchange {
   readonly receivedAt: Date;
   /** The client's IP address, captured on arrival (the socket may be gone when the exchange ends). */
   readonly clientAddress: string | undefined;
-  /** Aborted when the client goes away before the exchange ends. */
+  /**
+   * Aborted when the client goes away before the exchange ends. Made on first use: reading
+   * {@link aborted} is cheaper when a step only needs to know.
+   */
   readonly signal: AbortSignal;
+  /** Whether the client went away before the exchange ended. */
+  readonly aborted: boolean;
   identity?: Identity;
   route?: RouteTarget;
   cluster?: ProxyCluster;

@@ -60,7 +60,9 @@ export function composePipeline(
 /** Runs the steps in order until one throws or the last one finishes. */
 export async function runPipeline(steps: readonly ProxyStep[], exchange: ProxyExchange): Promise<void> {
   for (const step of steps) {
-    if (exchange.signal.aborted) return;
-    await step.run(exchange);
+    if (exchange.aborted) return;
+    // Most steps are synchronous: only a step that returned a promise is waited for.
+    const running = step.run(exchange);
+    if (running !== undefined) await running;
   }
 }

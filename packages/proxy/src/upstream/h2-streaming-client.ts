@@ -34,6 +34,8 @@ export interface StreamingRequester {
 export interface Http2StreamingClientOptions {
   readonly origin: string;
   readonly tls: UpstreamTls;
+  /** A TLS context made from `tls` once, shared by all connections; made per connection when absent. */
+  readonly secureContext?: tls.SecureContext;
   /** Used when the API server does not offer `h2` in ALPN (and for anything HTTP/2 cannot carry). */
   readonly fallback: StreamingRequester;
   /** A session with no open stream is closed after this long, in ms. Default 30 000. */
@@ -143,9 +145,13 @@ export class Http2StreamingClient implements StreamingRequester {
           socket = tls.connect({
             host: url.hostname.replace(/^\[|\]$/g, ''),
             port: Number(url.port || 443),
-            ...(upstreamTls.ca !== undefined && { ca: upstreamTls.ca }),
-            ...(upstreamTls.cert !== undefined && { cert: upstreamTls.cert }),
-            ...(upstreamTls.key !== undefined && { key: upstreamTls.key }),
+            ...(this.#options.secureContext
+              ? { secureContext: this.#options.secureContext }
+              : {
+                  ...(upstreamTls.ca !== undefined && { ca: upstreamTls.ca }),
+                  ...(upstreamTls.cert !== undefined && { cert: upstreamTls.cert }),
+                  ...(upstreamTls.key !== undefined && { key: upstreamTls.key }),
+                }),
             ...((upstreamTls.servername ?? (isIP(url.hostname) ? undefined : url.hostname)) !== undefined && {
               servername: upstreamTls.servername ?? url.hostname,
             }),

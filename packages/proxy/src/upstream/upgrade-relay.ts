@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connect, type TLSSocket } from 'node:tls';
+import { connect, type SecureContext, type TLSSocket } from 'node:tls';
 import { RemotelerError } from '@remoteler/core';
 import type { RelayObserver } from '../sessions/relay-observer.js';
 import type { ResolvedUpstream } from './resolve-upstream.js';
@@ -8,6 +8,8 @@ import type { ResolvedUpstream } from './resolve-upstream.js';
 /** Input of {@link relayUpgrade}. */
 export interface UpgradeRelayInput {
   readonly upstream: ResolvedUpstream;
+  /** The upstream's TLS context, made once per cluster; made from `upstream.tls` when absent. */
+  readonly secureContext?: SecureContext;
   readonly method: string;
   /** Path and query to request upstream (base path already applied). */
   readonly path: string;
@@ -37,7 +39,11 @@ function unavailable(message: string, cause?: unknown): RemotelerError {
   return new RemotelerError('RMT_PROXY_UPSTREAM_UNAVAILABLE', message, cause === undefined ? {} : { cause });
 }
 
-function dial(upstream: ResolvedUpstream, signal: AbortSignal): Promise<TLSSocket> {
+function dial(
+  upstream: ResolvedUpstream,
+  secureContext: SecureContext | undefined,
+  signal: AbortSignal,
+): Promise<TLSSocket> {
   const url = new URL(upstream.origin);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || 443);
@@ -45,7 +51,7 @@ function dial(upstream: ResolvedUpstream, signal: AbortSignal): Promise<TLSSocke
     const socket = connect({
       host,
       port,
-      ...upstream.tls,
+      ...(secureContext ? { secureContext, servername: upstream.tls.servername } : upstream.tls),
       ...(upstream.tls.servername === undefined && isIP(host) === 0 && { servername: host }),
       // Upgrades are HTTP/1.1 only (k8s-protocols §0.2: kubectl's own upgrade connections send no ALPN).
       ALPNProtocols: ['http/1.1'],
@@ -127,7 +133,7 @@ function contentLength(head: Buffer): number | undefined {
  * Resolves when both connections have closed.
  */
 export async function relayUpgrade(input: UpgradeRelayInput): Promise<UpgradeRelayResult> {
-  const upstream = await dial(input.upstream, input.signal);
+  const upstream = await dial(input.upstream, input.secureContext, input.signal);
   const client = input.client;
   const closed = new Promise<void>((resolve) => {
     let open = 2;

@@ -1,3 +1,4 @@
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { Pool } from 'undici';
 import type { ProxyCluster } from '../routing/cluster.js';
 import { Http2StreamingClient, poolRequester, type StreamingRequester } from './h2-streaming-client.js';
@@ -6,6 +7,11 @@ import { type ResolvedUpstream, type ResolveUpstreamOptions, resolveUpstream } f
 /** The dispatchers of one cluster. */
 export interface ClusterDispatchers {
   readonly upstream: ResolvedUpstream;
+  /**
+   * The TLS context every connection to this API server uses (its CA, the Proxy's client
+   * certificate), made once: building one per connection parses the PEM material each time.
+   */
+  readonly secureContext: SecureContext;
   /** Keep-alive pool for ordinary requests (undici default timeouts). */
   readonly regular: Pool;
   /**
@@ -86,7 +92,18 @@ export class UpstreamPool {
   async #create(cluster: ProxyCluster): Promise<ClusterDispatchers> {
     const upstream = await resolveUpstream(cluster.upstream, this.#options);
     if (this.#closed) throw new Error('upstream pool closed');
-    const connect = { ...upstream.tls, rejectUnauthorized: true, minVersion: 'TLSv1.2' as const };
+    const { ca, cert, key, servername } = upstream.tls;
+    const secureContext = createSecureContext({
+      ...(ca !== undefined && { ca }),
+      ...(cert !== undefined && { cert }),
+      ...(key !== undefined && { key }),
+      minVersion: 'TLSv1.2',
+    });
+    const connect = {
+      secureContext,
+      ...(servername !== undefined && { servername }),
+      rejectUnauthorized: true,
+    };
     // HTTP/2 upstream stays off: undici 7's HTTP/2 client joins repeated request headers into one
     // field ("a, b"; only `cookie` is kept apart), and the API server reads every Impersonate-Group
     // field line as one group name (k8s-protocols §10.1), so two groups would become one bogus
@@ -106,6 +123,7 @@ export class UpstreamPool {
     );
     return {
       upstream,
+      secureContext,
       regular: new Pool(upstream.origin, { connect, allowH2, keepAliveTimeout }),
       streaming:
         this.#options.http2Streaming === false
@@ -113,6 +131,7 @@ export class UpstreamPool {
           : new Http2StreamingClient({
               origin: upstream.origin,
               tls: upstream.tls,
+              secureContext,
               fallback: http1Streaming,
               idleTimeoutMs: keepAliveTimeout,
             }),

@@ -12,6 +12,7 @@ import { createWatchFilter } from '../../filtering/watch-filter.js';
 import { responseHeadersForClient } from '../../impersonation/upstream-headers.js';
 import type { RouteTarget } from '../../routing/route-request.js';
 import type { StreamingResponse } from '../../upstream/h2-streaming-client.js';
+import { relayOrdinaryRequest, UpstreamRelayError } from '../../upstream/ordinary-relay.js';
 import { relayUpgrade } from '../../upstream/upgrade-relay.js';
 import type { UpstreamPool } from '../../upstream/upstream-pool.js';
 import { established, type ProxyExchange } from '../exchange.js';
@@ -24,12 +25,15 @@ import type { ProxyStep } from '../pipeline.js';
  * timeout, and their response headers are flushed at once so kubectl sees the stream start.
  */
 export function isLongRunning(route: RouteTarget): boolean {
+  if (route.path.includes('/watch/') && /^\/apis?\/(?:[^/]+\/)*watch\//.test(route.path)) return true;
+  // Most requests have neither parameter: no query parsing for them.
+  if (!route.query.includes('watch') && !route.query.includes('follow')) return false;
   const params = new URLSearchParams(route.query);
   const flag = (name: string) => {
     const value = params.get(name);
     return value !== null && value !== 'false' && value !== '0';
   };
-  return flag('watch') || flag('follow') || /^\/apis?\/(?:[^/]+\/)*watch\//.test(route.path);
+  return flag('watch') || flag('follow');
 }
 
 // What kubectl and client libraries upgrade to (k8s-protocols §5-§7); port-forward over WebSocket
@@ -136,6 +140,7 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
         const untrack = sessions.track(exchange, end);
         const result = await relayUpgrade({
           upstream: dispatchers.upstream,
+          secureContext: dispatchers.secureContext,
           method: exchange.req.method ?? 'GET',
           path,
           headers,
@@ -225,6 +230,28 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
         upstreamPath = `${dispatchers.upstream.basePath}${route.path}${negotiated.query ? `?${negotiated.query}` : ''}`;
       }
 
+      // Ordinary requests (the bulk of kubectl's traffic) take the lean path: no body stream, no
+      // stream.pipeline, one write for a small answer.
+      if (!longRunning && !filter) {
+        try {
+          exchange.status = await relayOrdinaryRequest(
+            dispatchers.regular,
+            {
+              method: exchange.req.method ?? 'GET',
+              path: upstreamPath,
+              headers,
+              body: withBody ? (exchange.requestBody ?? exchange.req) : null,
+            },
+            res,
+          );
+        } catch (cause) {
+          // The client left, or the body cap cut the connection (its code is already recorded).
+          if (exchange.aborted || exchange.error) return;
+          throw unavailable(cluster.name, cause instanceof UpstreamRelayError ? cause.cause : cause);
+        }
+        return;
+      }
+
       let response: StreamingResponse;
       try {
         const request = {
@@ -238,7 +265,7 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
           ? await dispatchers.streaming.request(request)
           : await dispatchers.regular.request(request);
       } catch (cause) {
-        if (exchange.signal.aborted) return;
+        if (exchange.aborted) return;
         throw unavailable(cluster.name, cause);
       }
       const clientHeaders = responseHeadersForClient(response.headers);
@@ -287,7 +314,7 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
           exchange.error ??= cause;
           return;
         }
-        if (!exchange.signal.aborted && !exchange.error) throw unavailable(cluster.name, cause);
+        if (!exchange.aborted && !exchange.error) throw unavailable(cluster.name, cause);
       } finally {
         stopTimer();
         untrack();
