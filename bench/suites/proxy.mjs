@@ -2,7 +2,8 @@
 // process, so client, candidate and server never share an event loop:
 //   upstream   the testkit KubeApiSimulator, and a bare node:https server answering the same bytes
 //              (Node's floor: the least a Node HTTPS server spends per answered request);
-//   candidate  the Remoteler Proxy (its own Node process), or nginx as an mTLS reverse proxy that
+//   candidate  the Remoteler Proxy (its own Node process), a minimal Node proxy (undici.stream, no
+//              checks; a reference for what Node itself costs), or nginx as an mTLS reverse proxy that
 //              verifies the client certificate against the user CA and sets the same impersonation
 //              headers and upstream bearer token (master + one worker, private config in a temp dir);
 //   load       an undici Pool with the user's client certificate, 64 keep-alive connections.
@@ -144,6 +145,17 @@ try {
     upstream: { kind: 'token', server: sim.url, token: TOKEN, ca: sim.caPem },
   });
 
+  // The least a Node reverse proxy does for the same job (no policy, no checks): a reference point.
+  const minimalChild = await startRpcChild(lib('proxy-bench-minimal.mjs'), { label: 'minimal Node proxy' });
+  children.push(minimalChild);
+  const minimal = await minimalChild.call('start', {
+    cert: serverCert.certificatePem,
+    key: serverKey.key,
+    userCaPem: userCa.trustBundlePem(),
+    groups: GROUPS,
+    upstream: { server: sim.url, token: TOKEN, ca: sim.caPem },
+  });
+
   let nginxWorker;
   if (nginxAvailable()) {
     const files = {
@@ -176,6 +188,13 @@ try {
       headers: { authorization: `Bearer ${TOKEN}` },
     },
     { name: 'via Remoteler Proxy', port: proxy.port, pid: proxyChild.pid, tls: userTls },
+    {
+      name: 'via minimal Node proxy',
+      port: minimal.port,
+      pid: minimalChild.pid,
+      tls: userTls,
+      reference: true,
+    },
     ...(nginx ? [{ name: 'via nginx', port: nginx.port, pid: nginxWorker, tls: userTls }] : []),
     {
       name: 'bare node:https (floor)',
@@ -249,6 +268,11 @@ try {
       comparison: 'Proxy CPU / floor CPU per req',
       value: ratio(cpuPerReq(viaProxy), cpuPerReq(floor)),
       target: '<= 2.00x',
+    },
+    {
+      comparison: 'Proxy CPU / minimal Node proxy CPU per req',
+      value: ratio(cpuPerReq(viaProxy), cpuPerReq(byName('via minimal Node proxy').keepAlive)),
+      target: '',
     },
     {
       comparison: 'Proxy CPU / nginx CPU per req',
@@ -338,7 +362,8 @@ try {
   if (phases.has('watches')) {
     await load.call('closePools');
     const watchRows = [];
-    for (const target of targets.filter(proxied)) {
+    // The minimal proxy is a CPU reference only; holding watches is measured for the two products.
+    for (const target of targets.filter((t) => proxied(t) && !t.reference)) {
       const isProxy = target.name === 'via Remoteler Proxy';
       const gc = async () => {
         if (!isProxy) return;

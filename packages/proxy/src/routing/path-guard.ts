@@ -13,6 +13,11 @@ export interface RequestTarget {
 // these, so the path the Proxy authorized would not be the path that is served.
 const ENCODED_SEPARATOR = /%(?:25)*(?:2f|5c|2e)/i;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// The same, percent-encoded (also behind levels of `%25`).
+const ENCODED_CONTROL = /%(?:25)*(?:0[0-9a-f]|1[0-9a-f]|7f)/i;
+
 function refuse(reason: string): RemotelerError {
   return new RemotelerError('RMT_PROXY_PATH_INVALID', `the request path was refused: ${reason}`);
 }
@@ -31,12 +36,15 @@ export function guardRequestTarget(rawTarget: string | undefined): RequestTarget
   if (path.includes('#') || query.includes('#')) throw refuse('fragments are not sent to a server');
   if (path.includes('\\')) throw refuse('backslashes are not allowed');
   if (path.includes('//')) throw refuse('empty path segments ("//") are not allowed');
-  if (ENCODED_SEPARATOR.test(path)) throw refuse('percent-encoded "/", "\\" or "." is not allowed');
-  // Control characters and NUL in the path (Node's parser already refuses most; decoded forms too).
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
-  if (/[\u0000-\u001f\u007f]|%(?:25)*(?:0[0-9a-f]|1[0-9a-f]|7f)/i.test(path))
-    throw refuse('control characters are not allowed');
-  for (const segment of path.split('/'))
-    if (segment === '.' || segment === '..') throw refuse('"." and ".." segments are not allowed');
+  // The percent-encoded checks only matter when something is encoded (most paths are plain).
+  if (path.includes('%')) {
+    if (ENCODED_SEPARATOR.test(path)) throw refuse('percent-encoded "/", "\\" or "." is not allowed');
+    if (ENCODED_CONTROL.test(path)) throw refuse('control characters are not allowed');
+  }
+  // Control characters and NUL in the path (Node's parser already refuses most).
+  if (CONTROL.test(path)) throw refuse('control characters are not allowed');
+  if (path.includes('/.'))
+    for (const segment of path.split('/'))
+      if (segment === '.' || segment === '..') throw refuse('"." and ".." segments are not allowed');
   return { path, query };
 }
