@@ -1,6 +1,7 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
 
 /** Options of {@link HeadlessBrowser}. */
 export interface HeadlessBrowserOptions {
@@ -58,17 +59,38 @@ function decodeEntities(text: string): string {
     .replace(/&amp;/g, '&');
 }
 
+/** Errors of a request sent on a kept-alive connection that the server had closed meanwhile. */
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
 /**
  * A minimal browser for tests: follows redirects, keeps cookies per host and path, and submits
  * the first POST form of an HTML page (filling `login`/`password` fields when asked), which is
  * enough to sign in at oidc-provider's login and consent pages. No JavaScript, no other methods.
+ *
+ * Like a real browser it keeps connections open per host (keep-alive, TLS sessions resumed) and
+ * sends a request again on a new connection when a kept-alive one turns out to have been closed
+ * by the server before it answered (what browsers do for a reused connection). {@link close} ends
+ * the idle connections; idle ones never keep a process alive.
  */
 export class HeadlessBrowser {
   readonly #options: HeadlessBrowserOptions;
   #cookies: Cookie[] = [];
+  // Six connections per host, as browsers allow (RFC 9112 §9.4 leaves it to them).
+  readonly #httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 6 });
+  readonly #httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 6 });
+  /** The trusted CAs, parsed once (as a browser loads its roots once), not per connection. */
+  readonly #trust: SecureContext | undefined;
 
   constructor(options: HeadlessBrowserOptions = {}) {
     this.#options = options;
+    const ca = options.ca;
+    this.#trust = ca ? createSecureContext({ ca: typeof ca === 'string' ? ca : [...ca] }) : undefined;
+  }
+
+  /** Closes the browser's connections (idempotent); it may still navigate afterwards, on new ones. */
+  close(): void {
+    this.#httpAgent.destroy();
+    this.#httpsAgent.destroy();
   }
 
   /** Forgets every cookie (a new browser profile). */
@@ -159,7 +181,24 @@ export class HeadlessBrowser {
     }
   }
 
-  #request(url: URL, method: 'GET' | 'POST', form: URLSearchParams | undefined): Promise<Page> {
+  async #request(url: URL, method: 'GET' | 'POST', form: URLSearchParams | undefined): Promise<Page> {
+    try {
+      return await this.#send(url, method, form, true);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new Error(
+        `headless browser: ${method} ${url.origin}${url.pathname}: ${code ?? ''} ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  #send(
+    url: URL,
+    method: 'GET' | 'POST',
+    form: URLSearchParams | undefined,
+    mayRetry: boolean,
+  ): Promise<Page> {
     const body = form?.toString();
     const target = this.#options.resolve?.[url.host] ?? url.host;
     const [connectHost = '', connectPort = ''] = target.startsWith('[')
@@ -174,7 +213,6 @@ export class HeadlessBrowser {
     }
     const https = url.protocol === 'https:';
     const port = connectPort || url.port || (https ? '443' : '80');
-    const ca = this.#options.ca;
     return new Promise((resolve, reject) => {
       const onResponse = (res: IncomingMessage): void => {
         const chunks: Buffer[] = [];
@@ -195,7 +233,7 @@ export class HeadlessBrowser {
         method,
         path: `${url.pathname}${url.search}`,
         headers,
-        agent: false as const,
+        agent: https ? this.#httpsAgent : this.#httpAgent,
       };
       const req = https
         ? httpsRequest(
@@ -203,12 +241,22 @@ export class HeadlessBrowser {
               ...options,
               // RFC 6066 §3: SNI carries host names only, never an address.
               ...(isIP(url.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: url.hostname }),
-              ...(ca ? { ca: typeof ca === 'string' ? ca : [...ca] } : {}),
+              ...(this.#trust ? { secureContext: this.#trust } : {}),
             },
             onResponse,
           )
         : httpRequest(options, onResponse);
-      req.on('error', reject);
+      let answered = false;
+      req.once('response', () => {
+        answered = true;
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (mayRetry && req.reusedSocket && !answered && STALE_CONNECTION.has(error.code ?? '')) {
+          this.#send(url, method, form, false).then(resolve, reject);
+          return;
+        }
+        reject(error);
+      });
       req.end(body);
     });
   }
