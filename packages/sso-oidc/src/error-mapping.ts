@@ -83,12 +83,31 @@ export function discoveryError(error: unknown, issuer: string): RemotelerError {
 }
 
 /**
+ * `RMT_OIDC_PROVIDER_TIMEOUT` when the failure is the connector's own request timeout (openid-client's
+ * `OAUTH_TIMEOUT`, or the fetch's `TimeoutError` abort), so that a slow or overloaded provider is
+ * not reported as a misconfigured client; otherwise undefined.
+ */
+export function providerTimeout(error: unknown, endpoint: 'token' | 'userinfo'): RemotelerError | undefined {
+  const timedOut = chain(error).some(
+    (link) => link.code === 'OAUTH_TIMEOUT' || (link as { name?: unknown }).name === 'TimeoutError',
+  );
+  if (!timedOut) return undefined;
+  return new RemotelerError(
+    'RMT_OIDC_PROVIDER_TIMEOUT',
+    `the identity provider did not answer the ${endpoint} request in time`,
+    { cause: error, details: { endpoint } },
+  );
+}
+
+/**
  * Turns a failure of the authorization code grant (callback checks, token request, ID token
  * validation) into a Remoteler error. Callback and code problems are the core contract's
  * RMT_CONNECTOR_LOGIN_INVALID; ID token problems get their own codes.
  */
 export function grantError(error: unknown): RemotelerError {
   if (RemotelerError.is(error)) return error;
+  const timeout = providerTimeout(error, 'token');
+  if (timeout) return timeout;
   if (error instanceof AuthorizationResponseError)
     return new RemotelerError('RMT_CONNECTOR_LOGIN_INVALID', 'the identity provider refused the login', {
       cause: error,

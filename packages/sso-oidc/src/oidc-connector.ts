@@ -13,7 +13,7 @@ import {
 import * as oidc from 'openid-client';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { claimsToTraits } from './claims.js';
-import { discoveryError, grantError } from './error-mapping.js';
+import { discoveryError, grantError, providerTimeout } from './error-mapping.js';
 import {
   type OidcConnectorOptions,
   type OidcFetch,
@@ -201,9 +201,12 @@ export class OidcConnector implements IdentityConnector {
       try {
         userinfo = await oidc.fetchUserInfo(config, tokens.access_token, idClaims.sub);
       } catch (error) {
-        throw new RemotelerError('RMT_OIDC_USERINFO_FAILED', 'reading the userinfo endpoint failed', {
-          cause: error,
-        });
+        throw (
+          providerTimeout(error, 'userinfo') ??
+          new RemotelerError('RMT_OIDC_USERINFO_FAILED', 'reading the userinfo endpoint failed', {
+            cause: error,
+          })
+        );
       }
     }
     const claims = claimsToTraits(idClaims, userinfo);

@@ -44,6 +44,24 @@ function tamperingFetch(rewrite: (body: Record<string, unknown>) => Record<strin
   };
 }
 
+/**
+ * A fetch trusting the test CA through which the provider never answers requests to `endpoint`
+ * (an overloaded or unreachable provider): they end only when the connector's timeout aborts them.
+ */
+function stallingFetch(endpoint: '/token' | '/me'): OidcFetch {
+  const agent = new Agent({ connect: { ca: world.ca.certPem } });
+  agents.push(agent);
+  return async (url, init) => {
+    if (new URL(url).pathname.endsWith(endpoint)) {
+      const signal = (init as { signal?: AbortSignal } | undefined)?.signal;
+      return new Promise<Response>((_, reject) => {
+        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+    }
+    return (await undiciFetch(url, { ...(init as object), dispatcher: agent })) as unknown as Response;
+  };
+}
+
 function idTokenPayload(idToken: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString('utf8'));
 }
@@ -346,6 +364,27 @@ describe('OidcConnector: a tampered login is refused', () => {
       () => connector.completeLogin({ callbackUrl, session: begin.session }),
       'RMT_OIDC_EMAIL_UNVERIFIED',
     );
+  });
+
+  it('names a token endpoint that does not answer within requestTimeoutMs (RMT_OIDC_PROVIDER_TIMEOUT), not a client problem', async () => {
+    const connector = world.connector({ fetch: stallingFetch('/token'), requestTimeoutMs: 1_000 });
+    const { begin, callbackUrl } = await signedIn(connector);
+    const error = await expectRemotelerError(
+      () => connector.completeLogin({ callbackUrl, session: begin.session }),
+      'RMT_OIDC_PROVIDER_TIMEOUT',
+    );
+    expect(error.details).toEqual({ endpoint: 'token' });
+    expect(error.status).toBe(503);
+  });
+
+  it('names a userinfo endpoint that does not answer within requestTimeoutMs (RMT_OIDC_PROVIDER_TIMEOUT)', async () => {
+    const connector = world.connector({ fetch: stallingFetch('/me'), requestTimeoutMs: 1_000 });
+    const { begin, callbackUrl } = await signedIn(connector);
+    const error = await expectRemotelerError(
+      () => connector.completeLogin({ callbackUrl, session: begin.session }),
+      'RMT_OIDC_PROVIDER_TIMEOUT',
+    );
+    expect(error.details).toEqual({ endpoint: 'userinfo' });
   });
 
   it('refuses a client the provider does not accept (RMT_OIDC_TOKEN_REQUEST_FAILED) without leaking the secret', async () => {

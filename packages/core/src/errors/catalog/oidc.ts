@@ -54,6 +54,12 @@ export const OIDC_ERRORS = defineErrors({
       'The token endpoint refused the connector itself (wrong client id or secret, unsupported grant) or answered with something that is not a token response.',
     hint: 'Check the connector `clientId`, `clientSecret` and redirect URL against the client registered at the provider.',
   },
+  RMT_OIDC_PROVIDER_TIMEOUT: {
+    category: 'unavailable',
+    summary:
+      "The identity provider did not answer a request of the login (token or userinfo endpoint) within the connector's `requestTimeoutMs`: it is overloaded, slow or unreachable from the Auth service.",
+    hint: "Sign in again in a moment; if it persists, check the provider's status and the network path from the Auth service, or raise the connector `requestTimeoutMs` (default 10 s).",
+  },
   RMT_OIDC_USERINFO_FAILED: {
     category: 'unavailable',
     summary: 'The userinfo endpoint failed or answered for another subject than the ID token.',
