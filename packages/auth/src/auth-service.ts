@@ -192,6 +192,8 @@ interface PendingSso {
   readonly connectorId: string;
   readonly session: Readonly<Record<string, string | number | boolean | null>>;
   readonly publicKey: CheckedPublicKey;
+  /** The public key exactly as the client sent it at start: the same text at redeem needs no parsing. */
+  readonly publicKeyText: string;
   readonly challenge: string;
   readonly redirectUri: string;
   readonly clientState: string;
@@ -202,6 +204,7 @@ interface PendingSso {
 interface IssuedCode {
   readonly login: ResolvedLogin;
   readonly publicKey: CheckedPublicKey;
+  readonly publicKeyText: string;
   readonly challenge: string;
   readonly redirectUri: string;
   readonly ttlMs?: number;
@@ -445,6 +448,7 @@ export class AuthService {
         connectorId: entry.connector.id,
         session: begin.session,
         publicKey,
+        publicKeyText: request.publicKey as string,
         challenge,
         redirectUri,
         clientState: request.clientState,
@@ -508,6 +512,7 @@ export class AuthService {
         {
           login,
           publicKey: pending.publicKey,
+          publicKeyText: pending.publicKeyText,
           challenge: pending.challenge,
           redirectUri: pending.redirectUri,
           ...(pending.ttlMs === undefined ? {} : { ttlMs: pending.ttlMs }),
@@ -551,7 +556,9 @@ export class AuthService {
         );
       let key: CheckedPublicKey;
       try {
-        key = checkPublicKey(request.publicKey);
+        // The very text checked at start is the same key; anything else is parsed and compared.
+        key =
+          request.publicKey === issued.publicKeyText ? issued.publicKey : checkPublicKey(request.publicKey);
       } catch (error) {
         throw new RemotelerError(
           'RMT_AUTH_CODE_KEY_MISMATCH',

@@ -38,8 +38,14 @@ export function checkPublicKey(input: unknown): CheckedPublicKey {
 /** The same, from a KeyObject (e.g. the public key of a TLS peer certificate). */
 export function fromKeyObject(key: KeyObject): CheckedPublicKey {
   if (key.type !== 'public') throw invalid('a private key was given where a public key belongs');
-  return {
-    pem: key.export({ type: 'spki', format: 'pem' }) as string,
-    der: key.export({ type: 'spki', format: 'der' }),
-  };
+  const der = key.export({ type: 'spki', format: 'der' });
+  return { pem: spkiPem(der), der };
+}
+
+/** PEM of SPKI DER as node:crypto's export writes it (RFC 7468: 64-column base64), without a second export. */
+function spkiPem(der: Buffer): string {
+  const base64 = der.toString('base64');
+  const lines: string[] = [];
+  for (let at = 0; at < base64.length; at += 64) lines.push(base64.slice(at, at + 64));
+  return `-----BEGIN PUBLIC KEY-----\n${lines.join('\n')}\n-----END PUBLIC KEY-----\n`;
 }

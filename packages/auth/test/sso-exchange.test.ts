@@ -144,6 +144,19 @@ describe('SSO one-time-code exchange (design §2)', () => {
     expect((await stack.events()).filter((e) => e.type === 'cert.issued')).toEqual([]);
   });
 
+  it('redeems for the start key sent in another spelling (CRLF line breaks): the key counts, not its text', async () => {
+    const { key, verifier, code } = await signIn();
+    const cert = await stack.service.redeemSsoCode({
+      code,
+      codeVerifier: verifier,
+      publicKey: key.publicKeyPem.replace(/\n/g, '\r\n'),
+      redirectUri: REDIRECT,
+    });
+    expect(new X509Certificate(cert.certificatePem).publicKey.export({ type: 'spki', format: 'pem' })).toBe(
+      key.publicKeyPem,
+    );
+  });
+
   it('refuses a redeem with another redirect than the start one', async () => {
     const { key, verifier, code } = await signIn();
     await expectRemotelerError(
