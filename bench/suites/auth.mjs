@@ -4,15 +4,20 @@
 // 2. whole OpenID Connect logins per second (start, provider login and consent pages in a headless
 //    browser, Auth callback, redeem) against npm oidc-provider from @remoteler/sso-oidc/testing;
 // 3. concurrent OpenID logins of distinct users, 200 at first, then more, up to 2,000 (issue 7
-//    target: 2,000 without an error on this 2-core machine), bounded by BENCH_SSO_BUDGET_MS.
+//    target: 2,000 without an error on this 2-core machine), bounded by BENCH_SSO_BUDGET_MS;
+//    BENCH_SSO_LEVELS (comma-separated, e.g. `2000`) chooses the sizes instead.
+// The users' side of OpenID logins (client calls and browsers) runs in BENCH_SSO_CLIENT_PROCESSES
+// processes (bench/lib/sso-client-child.mjs, default 2) and the provider in one of its own, so this
+// process does Auth's work only and its CPU time per login is Auth's. BENCH_SSO_CPU_PROF_DIR=<dir>
+// writes those processes' CPU profiles there.
 // Figures only: the suite exits 0 whatever the speed, non-zero only when it cannot run.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { Agent, request } from 'node:https';
-import { cpus } from 'node:os';
-import { performance } from 'node:perf_hooks';
+import { cpus, setPriority } from 'node:os';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { AuthHttpServer, AuthService, s256Challenge } from '@remoteler/auth';
+import { AuthHttpServer, AuthService } from '@remoteler/auth';
 import { MemoryCaKeyStore, X509CertificateAuthority, X509IdentityDecoder } from '@remoteler/ca';
 import {
   createMemoryClusterStore,
@@ -25,14 +30,23 @@ import {
   MemoryRoleStore,
 } from '@remoteler/core';
 import { OidcConnector } from '@remoteler/sso-oidc';
-import { HeadlessBrowser } from '@remoteler/sso-oidc/testing';
 import { createTestCertificateAuthority } from '@remoteler/testkit';
+import { startRpcChild } from '../lib/child-process-rpc.mjs';
 import { printTable, writeResults } from '../lib/harness.mjs';
+import { cpuMicros, loadAverage } from '../lib/proc-stats.mjs';
 
 const passwordMs = Number(process.env.BENCH_DURATION_MS ?? 6000);
 const ssoMs = Number(process.env.BENCH_SSO_DURATION_MS ?? 5000);
 const budgetMs = Number(process.env.BENCH_SSO_BUDGET_MS ?? 480_000);
 const maxUsers = Number(process.env.BENCH_SSO_MAX_USERS ?? 2000);
+const levelsOverride = process.env.BENCH_SSO_LEVELS?.split(',').map(Number);
+const clientProcesses = Number(process.env.BENCH_SSO_CLIENT_PROCESSES ?? 2);
+// Niceness of the client processes: users' browsers run on users' machines, not on the servers'
+// cores; at the same priority here they take the CPU the provider and Auth need (see the README).
+const clientNice = Number(process.env.BENCH_SSO_CLIENT_NICE ?? 10);
+// Profiles of the provider and client processes (`node --cpu-prof` this suite for Auth's own).
+const profileDir = process.env.BENCH_SSO_CPU_PROF_DIR;
+const childNodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 const PASSWORD = 'correct horse battery staple';
 const LOW_COST = { logN: 10, r: 8, p: 1 };
 const CALLBACK = 'https://auth.bench/v1/sso/callback';
@@ -58,7 +72,7 @@ const provider = await startProviderProcess({
 function startProviderProcess(options) {
   const child = spawn(
     process.execPath,
-    [fileURLToPath(new URL('../lib/oidc-provider-child.mjs', import.meta.url))],
+    [...childNodeArgs, fileURLToPath(new URL('../lib/oidc-provider-child.mjs', import.meta.url))],
     {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
@@ -74,6 +88,7 @@ function startProviderProcess(options) {
       if (newline === -1) return;
       child.removeAllListeners('exit');
       resolve({
+        pid: child.pid,
         issuer: out.slice(0, newline),
         close: () =>
           new Promise((done) => {
@@ -92,6 +107,20 @@ const oidc = new OidcConnector({
   scopes: ['openid', 'email', 'profile', 'groups'],
   ca: idpCa.certPem,
 });
+// Why logins failed inside Auth (the browser sees only the RMT_ code): the cause chain, per kind.
+const connectorFailures = new Map();
+const completeLogin = oidc.completeLogin.bind(oidc);
+oidc.completeLogin = async (request) => {
+  try {
+    return await completeLogin(request);
+  } catch (error) {
+    const chain = [];
+    for (let e = error; e && chain.length < 4; e = e.cause) chain.push(`${e.code ?? e.name}: ${e.message}`);
+    const key = chain.join(' <- ').slice(0, 300);
+    connectorFailures.set(key, (connectorFailures.get(key) ?? 0) + 1);
+    throw error;
+  }
+};
 const keyStore = new MemoryCaKeyStore();
 const userCa = await X509CertificateAuthority.open({ keyStore, clusterName: 'root.bench', kind: 'user' });
 const hostCa = await X509CertificateAuthority.open({ keyStore, clusterName: 'root.bench', kind: 'host' });
@@ -212,59 +241,52 @@ function passwordLogin(username) {
   };
 }
 
-/** Runs one step of a login; a failure names the step (start, browser or redeem). */
-async function step(name, fn) {
-  try {
-    return await fn();
-  } catch (error) {
-    throw new Error(`${name}: ${error?.message ?? error}`);
-  }
+/** Closed-loop OpenID logins in one client process; figures as {@link throughput}'s plus other parties' CPU. */
+async function ssoThroughput(client, concurrency) {
+  const authCpu = process.cpuUsage();
+  const providerCpu = cpuMicros(provider.pid);
+  const logins = Array.from({ length: 100 }, (_, i) => user(i + 1));
+  const r = await client.call('throughput', { logins, concurrency, durationMs: ssoMs });
+  const authUsed = process.cpuUsage(authCpu);
+  const providerUsed = cpuMicros(provider.pid) - providerCpu;
+  const samples = r.samples.sort((a, b) => a - b);
+  const count = Math.max(1, samples.length);
+  return {
+    logins: samples.length,
+    errors: r.errors.length,
+    firstError: r.errors[0],
+    perSecond: (samples.length * 1000) / r.elapsedMs,
+    meanMs: samples.reduce((a, b) => a + b, 0) / count,
+    p99Ms: samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.99))] ?? 0,
+    cpuMsPerLogin: (authUsed.user + authUsed.system) / 1000 / count,
+    clientCpuMsPerLogin: r.cpuMicros / 1000 / count,
+    providerCpuMsPerLogin: providerUsed / 1000 / count,
+  };
 }
 
-/** One whole OpenID login as the `remoteler` client and a browser would do it; returns the cert PEM. */
-async function ssoLogin(login, key = publicKey) {
-  const verifier = randomBytes(32).toString('base64url');
-  const state = randomBytes(16).toString('base64url');
-  // RFC 8252 loopback redirect: the browser stops before requesting it, so nothing listens there.
-  const redirectUri = 'http://127.0.0.1:9/callback';
-  const start = await step('start', () =>
-    post('/v1/sso/start', {
-      connectorId: 'corp-oidc',
-      publicKey: key,
-      codeChallenge: s256Challenge(verifier),
-      codeChallengeMethod: 'S256',
-      redirectUri,
-      state,
-    }),
-  );
-  if (start.status !== 200) throw new Error(`sso start ${start.status}: ${JSON.stringify(start.json)}`);
-  const browser = new HeadlessBrowser({
-    ca: [idpCa.certPem, authCa],
-    resolve: { 'auth.bench': new URL(server.url).host },
-  });
-  const landed = await step('browser', () =>
-    browser.navigate(start.json.authorizationUrl, {
-      stopAt: (url) => url.href.startsWith(redirectUri),
-      credentials: { login, password: 'any' },
-    }),
-  );
-  const code = landed.searchParams.get('code');
-  if (landed.searchParams.get('state') !== state || !code)
-    throw new Error(`callback without code: ${landed.searchParams.get('error') ?? landed.search}`);
-  const redeem = await step('redeem', () =>
-    post('/v1/sso/redeem', { code, codeVerifier: verifier, publicKey: key, redirectUri }),
-  );
-  if (redeem.status !== 200) throw new Error(`sso redeem ${redeem.status}: ${JSON.stringify(redeem.json)}`);
-  return redeem.json.certificatePem;
-}
-
+let stopClients = async () => {};
 const results = {};
 try {
   // Each path must work once before its figure means anything.
   await passwordLogin('prod-cost')();
   await passwordLogin('low-cost')();
-  const sample = new X509Certificate(await ssoLogin(user(0)));
-  if (!sample.checkIssued(new X509Certificate(userCa.trustBundlePem())))
+  const clients = await Promise.all(
+    Array.from({ length: clientProcesses }, (_, i) =>
+      startRpcChild(fileURLToPath(new URL('../lib/sso-client-child.mjs', import.meta.url)), {
+        label: `SSO client process ${i + 1}`,
+        nodeArgs: childNodeArgs,
+      }),
+    ),
+  );
+  stopClients = () => Promise.all(clients.map((c) => c.exit()));
+  for (const c of clients) setPriority(c.pid, clientNice);
+  await Promise.all(
+    clients.map((c) => c.call('init', { authUrl: server.url, authCa, idpCa: idpCa.certPem })),
+  );
+  await clients[0].call('prepare', { logins: [user(0)] });
+  const [first] = (await clients[0].call('run', { keepCertificates: true })).outcomes;
+  if (!first.ok) throw new Error(`the first OpenID login failed: ${first.error}`);
+  if (!new X509Certificate(first.certificatePem).checkIssued(new X509Certificate(userCa.trustBundlePem())))
     throw new Error('the SSO certificate is not issued by the user CA');
 
   const cores = cpus().length;
@@ -284,24 +306,28 @@ try {
     rows,
   );
 
-  let n = 1;
   const ssoRows = [];
   for (const concurrency of [1, cores * 4]) {
-    const r = await throughput(() => ssoLogin(user(n++ % maxUsers)), { durationMs: ssoMs, concurrency });
+    const r = await ssoThroughput(clients[0], concurrency);
     results[`sso x${concurrency}`] = r;
     ssoRows.push({
       'OpenID login flow': 'start, IdP login + consent, callback, redeem',
       concurrency,
       ...pick(r),
+      'client CPU ms/login': r.clientCpuMsPerLogin,
+      'IdP CPU ms/login': r.providerCpuMsPerLogin,
     });
   }
-  printTable('Whole OpenID Connect logins per second (oidc-provider on loopback, headless browser)', ssoRows);
+  printTable(
+    'Whole OpenID Connect logins per second (oidc-provider on loopback, headless browser); CPU ms/login is the Auth process',
+    ssoRows,
+  );
 
   // Concurrency: N distinct users at once, one fresh key each, all started together.
   // 200 first, then straight to the target: intermediate levels would double the run time on a
   // machine doing ~6 OpenID logins/s. A level the last wave's rate says cannot finish within the
   // remaining budget is skipped (and reported), so the suite stays bounded in time.
-  const levels = [...new Set([200, maxUsers])].filter((l) => l <= maxUsers);
+  const levels = levelsOverride ?? [...new Set([200, maxUsers])].filter((l) => l <= maxUsers);
   let halved = false;
   const errorsByLevel = {};
   const waves = [];
@@ -314,27 +340,56 @@ try {
       );
       break;
     }
-    const keys = Array.from({ length: level }, spkiPem);
+    // Split the users over the client processes, let each make its keys, then start all at once.
+    const share = (k) => Array.from({ length: level }, (_, i) => i).filter((i) => i % clients.length === k);
+    await Promise.all(clients.map((c, k) => c.call('prepare', { logins: share(k).map(user) })));
+    const load = loadAverage();
+    const authCpu = process.cpuUsage();
+    const providerCpu = cpuMicros(provider.pid);
+    const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+    loopDelay.enable();
     const t0 = performance.now();
-    const outcomes = await Promise.allSettled(keys.map((key, i) => ssoLogin(user(i), key)));
+    const answers = await Promise.all(clients.map((c) => c.call('run')));
     const seconds = (performance.now() - t0) / 1000;
-    const failed = outcomes.filter((o) => o.status === 'rejected');
+    const authUsed = process.cpuUsage(authCpu);
+    const providerUsed = cpuMicros(provider.pid) - providerCpu;
+    loopDelay.disable();
+    const outcomes = answers.flatMap((a) => a.outcomes);
+    const clientMicros = answers.reduce((sum, a) => sum + a.cpuMicros, 0);
+    const failed = outcomes.filter((o) => !o.ok);
+    const latencies = outcomes
+      .filter((o) => o.ok)
+      .map((o) => o.ms)
+      .sort((x, y) => x - y);
     const messages = new Map();
     for (const f of failed) {
       // One line per kind of failure: drop per-login ids from URLs and the HTML around the reason.
-      const message = String(f.reason?.message ?? f.reason)
+      const message = String(f.error)
         .replace(/(https:\/\/[^/\s]+\/[a-z]+\/)[^\s:]+/g, '$1…')
         .replace(/<[^>]+>/g, ' ')
         .replace(/\s+/g, ' ')
         .slice(0, 200);
       messages.set(message, (messages.get(message) ?? 0) + 1);
     }
+    for (const [cause, count] of connectorFailures) messages.set(`in Auth: ${cause}`, count);
+    connectorFailures.clear();
     const wave = {
       'concurrent users': level,
       succeeded: level - failed.length,
       errors: failed.length,
       'wall s': seconds,
       'logins/s': (level - failed.length) / seconds,
+      'p50 s': (latencies[Math.floor(latencies.length / 2)] ?? 0) / 1000,
+      'max s': (latencies.at(-1) ?? 0) / 1000,
+      'Auth loop delay p99 ms': loopDelay.percentile(99) / 1e6,
+      'Auth loop delay max ms': loopDelay.max / 1e6,
+      'Auth CPU ms/login': (authUsed.user + authUsed.system) / 1000 / level,
+      'IdP CPU ms/login': providerUsed / 1000 / level,
+      'clients CPU ms/login': clientMicros / 1000 / level,
+      'load avg before': load.map((x) => x.toFixed(1)).join(' '),
+      'load avg after': loadAverage()
+        .map((x) => x.toFixed(1))
+        .join(' '),
     };
     waves.push(wave);
     errorsByLevel[level] = Object.fromEntries(messages);
@@ -359,6 +414,7 @@ try {
     results,
   });
 } finally {
+  await stopClients();
   agent.destroy();
   await server.close();
   service.close();
