@@ -3,6 +3,7 @@
 // except the per-user limits, which would otherwise measure 429s (one user drives every connection).
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { writeHeapSnapshot } from 'node:v8';
 import { TrustBundle, X509IdentityDecoder } from '@remoteler/ca';
 import { createAccessChecker } from '@remoteler/core';
 import { createProxy, MemoryClusterRegistry } from '@remoteler/proxy';
@@ -48,6 +49,13 @@ serveRpc(
     gc() {
       globalThis.gc?.();
       return true;
+    },
+    // Where the memory is: the JS heap (and what it holds outside it) next to the whole RSS.
+    memory() {
+      return process.memoryUsage();
+    },
+    heapSnapshot({ file }) {
+      return writeHeapSnapshot(file);
     },
   },
   async () => {

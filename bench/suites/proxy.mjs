@@ -39,6 +39,9 @@ const warmupMs = Math.max(1000, durationMs / 3);
 // candidate, so opening stops after this budget and the figures are per watch actually held open.
 const watchBudgetMs = Number(process.env.BENCH_WATCH_BUDGET_MS ?? 45_000);
 const profileDir = process.env.BENCH_PROXY_CPU_PROFILE;
+// BENCH_PROXY_HEAP_SNAPSHOT=<dir>: the Proxy's heap snapshot before and with the watches open.
+const heapSnapshotDir = process.env.BENCH_PROXY_HEAP_SNAPSHOT;
+if (heapSnapshotDir) mkdirSync(heapSnapshotDir, { recursive: true });
 // BENCH_PROXY_PHASES=rateLimited,handshakes,watches (default: all) chooses the runs after the
 // keep-alive one (which always runs), for quicker iterations on one figure.
 const phases = new Set(
@@ -362,6 +365,7 @@ try {
   if (phases.has('watches')) {
     await load.call('closePools');
     const watchRows = [];
+    let proxyMemoryRow;
     // The minimal proxy is a CPU reference only; holding watches is measured for the two products.
     for (const target of targets.filter((t) => proxied(t) && !t.reference)) {
       const isProxy = target.name === 'via Remoteler Proxy';
@@ -374,6 +378,11 @@ try {
       };
       await gc();
       const idle = rssKiB(target.pid);
+      const idleMemory = isProxy ? await proxyChild.call('memory') : undefined;
+      if (isProxy && heapSnapshotDir)
+        await proxyChild.call('heapSnapshot', {
+          file: join(heapSnapshotDir, 'proxy-watches-idle.heapsnapshot'),
+        });
       const opened = await load.call('openWatches', {
         port: target.port,
         tls: target.tls,
@@ -385,6 +394,24 @@ try {
       await gc();
       const open = await load.call('countWatches');
       const loaded = rssKiB(target.pid);
+      if (isProxy) {
+        const openMemory = await proxyChild.call('memory');
+        const perWatch = (field) => (open > 0 ? (openMemory[field] - idleMemory[field]) / 1024 / open : 0);
+        const jsHeap = perWatch('heapUsed');
+        const outside = perWatch('external');
+        proxyMemoryRow = {
+          'open watches': open,
+          'RSS KiB/watch': open > 0 ? (loaded - idle) / open : 'n/a',
+          'JS heap used KiB/watch': jsHeap,
+          'external KiB/watch': outside,
+          'rest (native) KiB/watch':
+            open > 0 ? (loaded - idle) / open - perWatch('heapTotal') - outside : 'n/a',
+        };
+        if (heapSnapshotDir)
+          await proxyChild.call('heapSnapshot', {
+            file: join(heapSnapshotDir, 'proxy-watches-open.heapsnapshot'),
+          });
+      }
       await load.call('closeWatches');
       target.watches = { idleKiB: idle, loadedKiB: loaded, open, failures: opened.failures };
       watchRows.push({
@@ -401,6 +428,11 @@ try {
       `RSS per open watch (${watchCount} asked, opening stopped after ${watchBudgetMs} ms; HTTP/1.1 from the client; target <= 60 KiB)`,
       watchRows,
     );
+    if (proxyMemoryRow)
+      printTable(
+        'Proxy memory per open watch (process.memoryUsage() deltas; rest = RSS - JS heap total - external: sockets, OpenSSL, nghttp2, malloc)',
+        [proxyMemoryRow],
+      );
     const proxyWatch = byName('via Remoteler Proxy').watches;
     ratios.push({
       comparison: 'Proxy KiB per open watch',
@@ -422,7 +454,6 @@ try {
     handshakes,
     watches,
   }));
-  results.rate = rate;
   results.ratios = ratios;
   results.nginx = Boolean(nginx);
   writeResults('proxy', results);
