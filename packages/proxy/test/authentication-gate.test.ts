@@ -258,6 +258,41 @@ describe('user CA rotation', () => {
   });
 });
 
+describe('TLS sessions', () => {
+  it('resumes none: every connection presents its certificate and is verified against the current user CA bundle', async () => {
+    const url = new URL(fixture.url);
+    // One request per connection; the session tickets (if any) arrive before its answer.
+    const connectOnce = (session?: Buffer) =>
+      new Promise<{ reused: boolean; session: Buffer | undefined }>((resolve, reject) => {
+        let reused = false;
+        let issued: Buffer | undefined;
+        const socket = connect({
+          host: url.hostname,
+          port: Number(url.port),
+          ca: pki.proxyTrust,
+          cert: alice.cert,
+          key: alice.key,
+          ALPNProtocols: ['http/1.1'],
+          ...(session && { session }),
+        });
+        socket.on('session', (ticket: Buffer) => {
+          issued = ticket;
+        });
+        socket.once('secureConnect', () => {
+          reused = socket.isSessionReused();
+          socket.write('GET /api HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+        });
+        socket.resume();
+        socket.once('error', reject);
+        socket.once('close', () => resolve({ reused, session: issued }));
+      });
+    const first = await connectOnce();
+    expect(first.reused).toBe(false);
+    const second = await connectOnce(first.session);
+    expect(second.reused).toBe(false);
+  });
+});
+
 describe('certificate expiry during long exchanges', () => {
   it('ends an open watch and an open exec session when the certificate expires', async () => {
     const expired: string[] = [];

@@ -1,3 +1,4 @@
+import { constants } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { Server as NetServer } from 'node:net';
 import { createProxyProtocolAcceptor, type ProxyProtocolOptions } from './proxy-protocol-acceptor.js';
@@ -47,7 +48,7 @@ export interface TlsListener {
  * a request without a valid certificate gets a 401 Status that tells the user what to do instead
  * of an opaque TLS alert. Whether the certificate verified against the user-CA bundle is left in
  * `socket.authorized` for the authenticate step, which runs first for every request and upgrade.
- * TLS 1.2 is the minimum.
+ * TLS 1.2 is the minimum; sessions are never resumed.
  */
 export function createTlsListener(options: TlsListenerOptions): TlsListener {
   let current = options.material();
@@ -56,6 +57,12 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
     key: m.key,
     ca: m.userCaBundle,
     minVersion: 'TLSv1.2' as const,
+    // No session tickets, so no resumption: a resumed session would carry the verification result
+    // of an earlier handshake past a user CA rotation, and every connection must present its
+    // certificate to the current bundle. Also memory: the two TLS 1.3 tickets OpenSSL sends after
+    // the handshake fill Node's first outgoing TLS buffer, so the first response allocates another
+    // 16 KiB one that the connection keeps for its life (about 14 KiB RSS per open watch).
+    secureOptions: constants.SSL_OP_NO_TICKET,
   });
   const server = createServer({
     ...context(current),
