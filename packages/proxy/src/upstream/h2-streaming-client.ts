@@ -217,19 +217,24 @@ export class Http2StreamingClient implements StreamingRequester {
     }
     entry.open += 1;
     clearTimeout(entry.idleTimer);
-    stream.once('close', () => {
-      entry.open -= 1;
-      this.#armIdle(entry);
-    });
+    const { signal } = request;
     const onAbort = () => stream.close(http2.constants.NGHTTP2_CANCEL);
-    request.signal?.addEventListener('abort', onAbort, { once: true });
-    stream.once('close', () => request.signal?.removeEventListener('abort', onAbort));
+    signal?.addEventListener('abort', onAbort, { once: true });
     if (typeof request.body === 'string') stream.end(request.body);
     else if (request.body) request.body.pipe(stream);
+    // A watch holds its stream for hours: the listeners that only matter until the response head
+    // arrives are removed then, and one 'close' listener does the bookkeeping.
     return new Promise<StreamingResponse>((resolve, reject) => {
+      let answered = false;
+      stream.once('close', () => {
+        entry.open -= 1;
+        this.#armIdle(entry);
+        signal?.removeEventListener('abort', onAbort);
+        if (!answered) reject(new Error('the HTTP/2 stream closed before a response'));
+      });
       stream.once('error', reject);
-      stream.once('close', () => reject(new Error('the HTTP/2 stream closed before a response')));
       stream.once('response', (raw: IncomingHttpHeaders) => {
+        answered = true;
         stream.off('error', reject);
         const out: Record<string, string | string[] | undefined> = {};
         for (const [name, value] of Object.entries(raw)) if (!name.startsWith(':')) out[name] = value;

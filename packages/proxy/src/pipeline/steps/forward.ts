@@ -12,6 +12,7 @@ import { createWatchFilter } from '../../filtering/watch-filter.js';
 import { responseHeadersForClient } from '../../impersonation/upstream-headers.js';
 import type { RouteTarget } from '../../routing/route-request.js';
 import type { StreamingResponse } from '../../upstream/h2-streaming-client.js';
+import { relayLongResponse } from '../../upstream/long-response-relay.js';
 import { relayOrdinaryRequest, UpstreamRelayError } from '../../upstream/ordinary-relay.js';
 import { relayUpgrade } from '../../upstream/upgrade-relay.js';
 import type { UpstreamPool } from '../../upstream/upstream-pool.js';
@@ -305,6 +306,7 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
               : createListFilter({ filter }),
             res,
           );
+        else if (longRunning) await relayLongResponse(response.body, res);
         else await pipeline(response.body, res);
       } catch (cause) {
         // The client left (the abort already reached undici) or the upstream broke mid-body; either
