@@ -10,7 +10,7 @@ import { type ProxyLimits, resolveProxyLimits } from './limits/proxy-limits.js';
 import type { ProxyProtocolOptions } from './listener/proxy-protocol-acceptor.js';
 import { createTlsListener, type ListenerTlsMaterial, type TlsListener } from './listener/tls-listener.js';
 import type { ProxyAuditEvent } from './pipeline/audit-event.js';
-import type { ProxyExchange } from './pipeline/exchange.js';
+import { PipelineExchange, type ProxyExchange } from './pipeline/exchange.js';
 import { OpenSessions } from './pipeline/open-sessions.js';
 import { composePipeline, type HostStep, type ProxyStep, runPipeline } from './pipeline/pipeline.js';
 import { createAuthenticateStep } from './pipeline/steps/authenticate.js';
@@ -276,31 +276,18 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     socket: Duplex,
     head: Buffer | undefined,
   ) => {
-    // The AbortController is made only when a step asks for `signal` (most requests never do).
-    let controller: AbortController | undefined;
-    let aborted = false;
-    const exchange: ProxyExchange = {
+    const exchange = new PipelineExchange(
       kind,
       req,
       res,
       socket,
       head,
-      receivedAt: now(),
-      clientAddress: req.socket ? listener.clientAddress(req.socket) : undefined,
-      get signal() {
-        controller ??= new AbortController();
-        if (aborted && !controller.signal.aborted) controller.abort();
-        return controller.signal;
-      },
-      get aborted() {
-        return aborted;
-      },
-    };
+      now(),
+      req.socket ? listener.clientAddress(req.socket) : undefined,
+    );
     if (kind === 'upgrade' && sessionHooks.enabled) exchange.relayObserver = sessionHooks.observe(exchange);
     const abortIfUnfinished = () => {
-      if (res?.writableFinished) return;
-      aborted = true;
-      controller?.abort();
+      if (!res?.writableFinished) exchange.abort();
     };
     (res ?? socket).once('close', abortIfUnfinished);
     try {
@@ -313,7 +300,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
       exchange.error = known;
       if (!RemotelerError.is(error) || known.category === 'internal' || known.category === 'unavailable')
         onError(error);
-      if (!aborted) {
+      if (!exchange.aborted) {
         if (res && !res.headersSent) exchange.status = known.status;
         else if (!res) exchange.status = known.status;
         if (res) sendStatus(res, known);

@@ -13,6 +13,7 @@ export interface ImpersonatedPrincipals {
   readonly groups: readonly string[];
 }
 
+const PLAIN_ASCII = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function forbidden(message: string): RemotelerError {
@@ -61,6 +62,8 @@ export function readRequestedPrincipals(
  * form).
  */
 export function encodePrincipal(name: string): string {
+  // Printable ASCII without blanks at either end (almost every principal) is its own encoding.
+  if (PLAIN_ASCII.test(name)) return name;
   const bad =
     name === '' ||
     name.trim() !== name ||

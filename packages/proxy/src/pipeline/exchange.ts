@@ -66,3 +66,51 @@ export function established<
     throw new RemotelerError('RMT_INTERNAL', `pipeline step ran before "${field}" was established`);
   return value as NonNullable<ProxyExchange[K]>;
 }
+
+/**
+ * The Proxy's own {@link ProxyExchange}: a class, so that every exchange has one shape and its
+ * accessors live on the prototype (an object literal with getters costs more per request). The
+ * AbortController behind `signal` is made only when a step reads it; most requests never do.
+ */
+export class PipelineExchange implements ProxyExchange {
+  identity?: Identity;
+  route?: RouteTarget;
+  cluster?: ProxyCluster;
+  checker?: AccessChecker;
+  attributes?: KubeRequestAttributes;
+  principals?: ImpersonatedPrincipals;
+  upstreamHeaders?: Readonly<Record<string, string | readonly string[]>>;
+  status?: number;
+  error?: RemotelerError;
+  requestBody?: Readable;
+  refusalHeaders?: Record<string, string>;
+  relayObserver?: RelayObserver;
+  #controller: AbortController | undefined;
+  #aborted = false;
+
+  constructor(
+    readonly kind: 'request' | 'upgrade',
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse | undefined,
+    readonly socket: Duplex,
+    readonly head: Buffer | undefined,
+    readonly receivedAt: Date,
+    readonly clientAddress: string | undefined,
+  ) {}
+
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    if (this.#aborted && !this.#controller.signal.aborted) this.#controller.abort();
+    return this.#controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** The client went away before the exchange ended. */
+  abort(): void {
+    this.#aborted = true;
+    this.#controller?.abort();
+  }
+}

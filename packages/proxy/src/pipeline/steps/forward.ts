@@ -157,9 +157,9 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
         return;
       }
       const res = exchange.res;
-      const headers: Record<string, string | string[]> = {};
-      for (const [name, value] of Object.entries(upstreamHeaders))
-        headers[name] = typeof value === 'string' ? value : [...value];
+      // A shallow copy: the forwarder may add or replace fields, never change the frozen arrays
+      // (undici and node:http2 only read them).
+      const headers = Object.assign({}, upstreamHeaders) as Record<string, string | string[]>;
       if (authorization !== undefined) headers.authorization = authorization;
 
       const reviewKind = exchange.attributes && reviewKindOf(exchange.attributes);
