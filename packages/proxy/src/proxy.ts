@@ -289,7 +289,8 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     const abortIfUnfinished = () => {
       if (!res?.writableFinished) exchange.abort();
     };
-    (res ?? socket).once('close', abortIfUnfinished);
+    // 'close' comes once per response or socket: a plain listener, without once()'s wrapper.
+    (res ?? socket).on('close', abortIfUnfinished);
     try {
       if (closing) throw new RemotelerError('RMT_PROXY_CLOSED', 'the Proxy is shutting down');
       await runPipeline(steps, exchange);

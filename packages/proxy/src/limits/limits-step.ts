@@ -62,7 +62,8 @@ export function createLimitsStep(limits: ResolvedProxyLimits, now: () => number)
           { details: { limit: limits.maxConcurrentPerUser } },
         );
       }
-      (exchange.res ?? exchange.socket).once('close', release);
+      // 'close' comes once; release() is idempotent, so a plain listener does (no once() wrapper).
+      (exchange.res ?? exchange.socket).on('close', release);
       if (exchange.kind === 'upgrade') {
         const socket = exchange.socket as Partial<Socket>;
         if (limits.upgradeIdleTimeoutMs > 0 && typeof socket.setTimeout === 'function') {

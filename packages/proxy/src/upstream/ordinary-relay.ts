@@ -69,7 +69,7 @@ export function relayOrdinaryRequest(
       settle();
     };
     const resume = () => controller?.resume();
-    res.once('close', onClientClose);
+    res.on('close', onClientClose);
 
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(started) {
