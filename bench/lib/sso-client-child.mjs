@@ -10,12 +10,13 @@
 //                                           settled: [{ ok, ms, error?, certificatePem? }], CPU µs;
 //   throughput({ logins, concurrency, durationMs })  closed-loop logins per second.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { createSecureContext } from 'node:tls';
 import { s256Challenge } from '@remoteler/auth';
 import { HeadlessBrowser } from '@remoteler/sso-oidc/testing';
 import { serveRpc } from './child-process-rpc.mjs';
+import { postJson } from './post-json.mjs';
 
 let context;
 let prepared = [];
@@ -24,34 +25,7 @@ const spkiPem = () =>
   generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' });
 
 function post(agent, path, body) {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      new URL(path, context.authUrl),
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          let json;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = { body: text.slice(0, 200) };
-          }
-          resolve({ status: res.statusCode, headers: res.headers, json });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return postJson(agent, new URL(path, context.authUrl), body);
 }
 
 /** Runs one step of a login; a failure names the step (start, browser or redeem). */

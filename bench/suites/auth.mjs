@@ -13,7 +13,7 @@
 // Figures only: the suite exits 0 whatever the speed, non-zero only when it cannot run.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
-import { Agent, request } from 'node:https';
+import { Agent } from 'node:https';
 import { cpus, setPriority } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +33,7 @@ import { OidcConnector } from '@remoteler/sso-oidc';
 import { createTestCertificateAuthority } from '@remoteler/testkit';
 import { startRpcChild } from '../lib/child-process-rpc.mjs';
 import { printTable, writeResults } from '../lib/harness.mjs';
+import { postJson } from '../lib/post-json.mjs';
 import { cpuMicros, loadAverage } from '../lib/proc-stats.mjs';
 
 const passwordMs = Number(process.env.BENCH_DURATION_MS ?? 6000);
@@ -175,27 +176,7 @@ const authCa = hostCa.trustBundlePem();
 const agent = new Agent({ keepAlive: true, ca: authCa, maxSockets: 256 });
 
 function post(path, body) {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      new URL(path, server.url),
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode, json: JSON.parse(Buffer.concat(chunks).toString()) }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return postJson(agent, new URL(path, server.url), body);
 }
 
 /** Runs `fn` with `concurrency` workers for `durationMs`; logins/s, mean and p99 latency in ms. */
