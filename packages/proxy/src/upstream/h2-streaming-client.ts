@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import tls, { type TLSSocket } from 'node:tls';
 import type { Dispatcher, Pool } from 'undici';
-import type { UpstreamTls } from './resolve-upstream.js';
+import { type UpstreamTls, upstreamSecureContext } from './resolve-upstream.js';
 
 /** One request as the forward step sends it (the subset of undici's `request()` options it uses). */
 export interface StreamingRequest {
@@ -34,7 +34,7 @@ export interface StreamingRequester {
 export interface Http2StreamingClientOptions {
   readonly origin: string;
   readonly tls: UpstreamTls;
-  /** A TLS context made from `tls` once, shared by all connections; made per connection when absent. */
+  /** The TLS context made from `tls` (the cluster's shared one); made here from `tls` when absent. */
   readonly secureContext?: tls.SecureContext;
   /** Used when the API server does not offer `h2` in ALPN (and for anything HTTP/2 cannot carry). */
   readonly fallback: StreamingRequester;
@@ -70,6 +70,7 @@ interface SessionEntry {
  */
 export class Http2StreamingClient implements StreamingRequester {
   readonly #options: Http2StreamingClientOptions;
+  readonly #secureContext: tls.SecureContext;
   readonly #sessions = new Set<SessionEntry>();
   #h2: Promise<boolean> | undefined;
   #connecting: Promise<SessionEntry> | undefined;
@@ -78,6 +79,7 @@ export class Http2StreamingClient implements StreamingRequester {
 
   constructor(options: Http2StreamingClientOptions) {
     this.#options = options;
+    this.#secureContext = options.secureContext ?? upstreamSecureContext(options.tls);
   }
 
   /** How many HTTP/2 sessions (TLS connections) this client has opened so far. */
@@ -145,18 +147,12 @@ export class Http2StreamingClient implements StreamingRequester {
           socket = tls.connect({
             host: url.hostname.replace(/^\[|\]$/g, ''),
             port: Number(url.port || 443),
-            ...(this.#options.secureContext
-              ? { secureContext: this.#options.secureContext }
-              : {
-                  ...(upstreamTls.ca !== undefined && { ca: upstreamTls.ca }),
-                  ...(upstreamTls.cert !== undefined && { cert: upstreamTls.cert }),
-                  ...(upstreamTls.key !== undefined && { key: upstreamTls.key }),
-                }),
+            // The context carries the CA, the client certificate and the TLS 1.2 minimum.
+            secureContext: this.#secureContext,
             ...((upstreamTls.servername ?? (isIP(url.hostname) ? undefined : url.hostname)) !== undefined && {
               servername: upstreamTls.servername ?? url.hostname,
             }),
             ALPNProtocols: ['h2', 'http/1.1'],
-            minVersion: 'TLSv1.2',
             rejectUnauthorized: true,
           } as tls.ConnectionOptions);
           socket.once('secureConnect', () => {

@@ -10,7 +10,8 @@ export class PrematureCloseError extends Error {
 }
 
 /**
- * Streams a long-running answer (a watch, `logs -f`) from the upstream body to the client response
+ * Streams an answer from the upstream body to the client response (watches, `logs -f`, and the
+ * answers of filtered requests that need no filtering)
  * with backpressure: a `write` that returns false pauses the upstream body until the client drains
  * (for an HTTP/2 upstream stream, pausing withholds its flow-control window, so the API server
  * stops sending). Resolves when the response finished; rejects when the upstream body failed or

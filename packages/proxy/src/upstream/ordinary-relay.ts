@@ -18,16 +18,6 @@ export interface OrdinaryRequest {
  */
 export const SMALL_ANSWER_BYTES = 64 * 1024;
 
-/** Why the relay ended without a complete answer; `headersSent` says whether the client saw a status. */
-export class UpstreamRelayError extends Error {
-  readonly headersSent: boolean;
-  constructor(cause: unknown, headersSent: boolean) {
-    super('the upstream answer could not be relayed', { cause });
-    this.name = 'UpstreamRelayError';
-    this.headersSent = headersSent;
-  }
-}
-
 /**
  * Sends one ordinary request through `dispatcher` and relays the answer to `res`, with undici's
  * dispatcher handler API instead of a body stream and `stream.pipeline`: a small answer with a
@@ -37,9 +27,9 @@ export class UpstreamRelayError extends Error {
  * headers are dropped.
  *
  * Resolves with the upstream status once the answer was handed to the client, or when the client
- * went away (the caller can tell by its own exchange state). Rejects with
- * {@link UpstreamRelayError} when the upstream request failed: before anything was written the
- * caller still owns the response and answers with a Status; after, the connection was cut here.
+ * went away (the caller can tell by its own exchange state). Rejects with the upstream error when
+ * the request failed: if nothing was written yet (`res.headersSent` is false) the caller still owns
+ * the response and answers with a Status; otherwise the connection was already cut here.
  */
 export function relayOrdinaryRequest(
   dispatcher: Dispatcher,
@@ -60,7 +50,7 @@ export function relayOrdinaryRequest(
       settled = true;
       res.off('close', onClientClose);
       if (error === undefined) resolve(status);
-      else reject(new UpstreamRelayError(error, res.headersSent));
+      else reject(error);
     };
     const onClientClose = () => {
       if (res.writableFinished) return settle();

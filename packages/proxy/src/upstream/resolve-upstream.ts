@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { RemotelerError } from '@remoteler/core';
 import { readKubeconfig } from './kubeconfig.js';
 import { TokenFileSource } from './token-file-source.js';
@@ -10,6 +11,21 @@ export interface UpstreamTls {
   readonly cert?: string;
   readonly key?: string;
   readonly servername?: string;
+}
+
+/**
+ * The TLS context for connections to an API server (its CA, the Proxy's client certificate, TLS 1.2
+ * at least). Made once per cluster and shared: a context per connection parses the PEM material
+ * each time.
+ */
+export function upstreamSecureContext(upstreamTls: UpstreamTls): SecureContext {
+  const { ca, cert, key } = upstreamTls;
+  return createSecureContext({
+    ...(ca !== undefined && { ca }),
+    ...(cert !== undefined && { cert }),
+    ...(key !== undefined && { key }),
+    minVersion: 'TLSv1.2',
+  });
 }
 
 /** An API server ready to be dialled: where, how to verify it, and the Proxy's own credential. */

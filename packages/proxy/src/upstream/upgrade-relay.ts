@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { connect, type SecureContext, type TLSSocket } from 'node:tls';
 import { RemotelerError } from '@remoteler/core';
 import type { RelayObserver } from '../sessions/relay-observer.js';
-import type { ResolvedUpstream } from './resolve-upstream.js';
+import { type ResolvedUpstream, upstreamSecureContext } from './resolve-upstream.js';
 
 /** Input of {@link relayUpgrade}. */
 export interface UpgradeRelayInput {
@@ -51,11 +51,13 @@ function dial(
     const socket = connect({
       host,
       port,
-      ...(secureContext ? { secureContext, servername: upstream.tls.servername } : upstream.tls),
-      ...(upstream.tls.servername === undefined && isIP(host) === 0 && { servername: host }),
+      // The context carries the CA, the client certificate and the TLS 1.2 minimum.
+      secureContext: secureContext ?? upstreamSecureContext(upstream.tls),
+      ...(upstream.tls.servername !== undefined
+        ? { servername: upstream.tls.servername }
+        : isIP(host) === 0 && { servername: host }),
       // Upgrades are HTTP/1.1 only (k8s-protocols §0.2: kubectl's own upgrade connections send no ALPN).
       ALPNProtocols: ['http/1.1'],
-      minVersion: 'TLSv1.2',
       rejectUnauthorized: true,
     });
     const onAbort = () => socket.destroy();

@@ -1,8 +1,13 @@
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import { Pool } from 'undici';
 import type { ProxyCluster } from '../routing/cluster.js';
 import { Http2StreamingClient, poolRequester, type StreamingRequester } from './h2-streaming-client.js';
-import { type ResolvedUpstream, type ResolveUpstreamOptions, resolveUpstream } from './resolve-upstream.js';
+import {
+  type ResolvedUpstream,
+  type ResolveUpstreamOptions,
+  resolveUpstream,
+  upstreamSecureContext,
+} from './resolve-upstream.js';
 
 /** The dispatchers of one cluster. */
 export interface ClusterDispatchers {
@@ -92,13 +97,8 @@ export class UpstreamPool {
   async #create(cluster: ProxyCluster): Promise<ClusterDispatchers> {
     const upstream = await resolveUpstream(cluster.upstream, this.#options);
     if (this.#closed) throw new Error('upstream pool closed');
-    const { ca, cert, key, servername } = upstream.tls;
-    const secureContext = createSecureContext({
-      ...(ca !== undefined && { ca }),
-      ...(cert !== undefined && { cert }),
-      ...(key !== undefined && { key }),
-      minVersion: 'TLSv1.2',
-    });
+    const { servername } = upstream.tls;
+    const secureContext = upstreamSecureContext(upstream.tls);
     const connect = {
       secureContext,
       ...(servername !== undefined && { servername }),

@@ -13,7 +13,7 @@ import { responseHeadersForClient } from '../../impersonation/upstream-headers.j
 import type { RouteTarget } from '../../routing/route-request.js';
 import type { StreamingResponse } from '../../upstream/h2-streaming-client.js';
 import { relayLongResponse } from '../../upstream/long-response-relay.js';
-import { relayOrdinaryRequest, UpstreamRelayError } from '../../upstream/ordinary-relay.js';
+import { relayOrdinaryRequest } from '../../upstream/ordinary-relay.js';
 import { relayUpgrade } from '../../upstream/upgrade-relay.js';
 import type { UpstreamPool } from '../../upstream/upstream-pool.js';
 import { established, type ProxyExchange } from '../exchange.js';
@@ -248,7 +248,7 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
         } catch (cause) {
           // The client left, or the body cap cut the connection (its code is already recorded).
           if (exchange.aborted || exchange.error) return;
-          throw unavailable(cluster.name, cause instanceof UpstreamRelayError ? cause.cause : cause);
+          throw unavailable(cluster.name, cause);
         }
         return;
       }
@@ -306,8 +306,8 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
               : createListFilter({ filter }),
             res,
           );
-        else if (longRunning) await relayLongResponse(response.body, res);
-        else await pipeline(response.body, res);
+        // Watches and `logs -f`, and the unfiltered answers (a Status, HEAD) to filtered requests.
+        else await relayLongResponse(response.body, res);
       } catch (cause) {
         // The client left (the abort already reached undici) or the upstream broke mid-body; either
         // way the status line is gone, so the only signal left is the cut connection.
