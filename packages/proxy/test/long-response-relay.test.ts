@@ -17,7 +17,10 @@ afterEach(async () => {
  * A real HTTP response relayed from `body` (standing in for the upstream answer), and the client's
  * view of it. `relayed` settles like the forward step's await.
  */
-async function relayThroughHttp(body: PassThrough): Promise<{
+async function relayThroughHttp(
+  body: PassThrough,
+  beforeRelay?: (res: ServerResponse) => void,
+): Promise<{
   relayed: Promise<void>;
   client: IncomingMessage;
   clientRequest: ReturnType<typeof request>;
@@ -29,6 +32,7 @@ async function relayThroughHttp(body: PassThrough): Promise<{
     res.writeHead(200, { 'content-type': 'application/json' });
     res.flushHeaders();
     response = res;
+    beforeRelay?.(res);
     relayed = relayLongResponse(body, res);
     relayed.catch(() => {});
   });
@@ -69,6 +73,30 @@ describe('relaying a long-running answer', () => {
     // Reading again lets it flow.
     client.resume();
     await once(body, 'drain');
+  });
+
+  it('announces its source to the response, so a host can end a watch cleanly between events', async () => {
+    // What the reference server's session drain does on shutdown: it finds the upstream body by the
+    // response's 'pipe' event, stops relaying at an event boundary and ends the response, so that
+    // kubectl sees a normal end of the watch instead of a cut connection.
+    const body = new PassThrough();
+    let source: NodeJS.ReadableStream | undefined;
+    const { relayed, client, res } = await relayThroughHttp(body, (response) => {
+      response.once('pipe', (piped: NodeJS.ReadableStream) => {
+        source = piped;
+      });
+    });
+    const received = client.setEncoding('utf8').toArray();
+    body.write('{"type":"ADDED"}\n');
+    await once(client, 'data');
+    expect(source).toBe(body);
+    source!.unpipe();
+    res.end();
+    await relayed;
+    expect((await received).join('')).toBe('{"type":"ADDED"}\n');
+    expect(client.complete).toBe(true);
+    // The upstream stream is let go, not left open until the connection closes.
+    expect(body.destroyed).toBe(true);
   });
 
   it('destroys the upstream body and rejects when the client goes away', async () => {

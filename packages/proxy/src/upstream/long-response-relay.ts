@@ -11,16 +11,16 @@ export class PrematureCloseError extends Error {
 
 /**
  * Streams an answer from the upstream body to the client response (watches, `logs -f`, and the
- * answers of filtered requests that need no filtering)
- * with backpressure: a `write` that returns false pauses the upstream body until the client drains
- * (for an HTTP/2 upstream stream, pausing withholds its flow-control window, so the API server
- * stops sending). Resolves when the response finished; rejects when the upstream body failed or
- * stopped early, or when the client connection closed first, and then destroys both sides, which
- * resets the upstream stream.
+ * answers of filtered requests that need no filtering) with `body.pipe(res)`: backpressure both
+ * ways (for an HTTP/2 upstream stream, pausing withholds its flow-control window, so the API server
+ * stops sending), and the response's `pipe` event names the source, which a host may use to stop
+ * relaying at an event boundary and end the response cleanly (the reference server's shutdown
+ * drain does). Resolves when the response finished, and lets go of an upstream body that has not
+ * ended by then; rejects when the upstream body failed or stopped early, or when the client
+ * connection closed first, and then destroys both sides, which resets the upstream stream.
  *
- * What `stream.pipeline(body, res)` does for two streams, with eight listeners sharing one closure
- * scope: pipeline keeps an AbortController, two end-of-stream trackers and about thirty closures
- * per pair, and an open watch holds them for its whole life.
+ * Not `stream.pipeline(body, res)`: it keeps an AbortController, two end-of-stream trackers and
+ * about thirty closures per pair, and an open watch holds them for its whole life.
  */
 export function relayLongResponse(body: Readable, res: ServerResponse): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -28,32 +28,26 @@ export function relayLongResponse(body: Readable, res: ServerResponse): Promise<
     const settle = (error: Error | undefined) => {
       if (settled) return;
       settled = true;
-      body.off('data', onData);
-      res.off('drain', onDrain);
-      if (error === undefined) resolve();
-      else {
+      if (error === undefined) {
+        if (!body.readableEnded) body.destroy();
+        resolve();
+      } else {
         body.destroy();
         res.destroy();
         reject(error);
       }
     };
-    const onData = (chunk: Buffer) => {
-      if (!res.write(chunk)) body.pause();
-    };
-    const onDrain = () => body.resume();
     // on(), not once(): each once() wraps its listener in a bound function and a state object that
     // a watch would keep for hours; these events come once anyway, and `settle` runs only once.
-    body.on('data', onData);
-    body.on('end', () => res.end());
     body.on('error', settle);
     body.on('close', () => {
       if (!body.readableEnded) settle(new PrematureCloseError('upstream'));
     });
-    res.on('drain', onDrain);
-    res.on('finish', settle);
+    res.on('finish', () => settle(undefined));
     res.on('error', settle);
     res.on('close', () => {
       if (!res.writableFinished) settle(new PrematureCloseError('client'));
     });
+    body.pipe(res);
   });
 }
