@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import { responseHeadersForClient } from '../impersonation/upstream-headers.js';
+import type { Http1Client, Http1Control, Http1ResponseHandler } from './http1/http1-client.js';
 
 /** An ordinary (short) request as the forward step sends it upstream. */
 export interface OrdinaryRequest {
@@ -19,8 +19,8 @@ export interface OrdinaryRequest {
 export const SMALL_ANSWER_BYTES = 64 * 1024;
 
 /**
- * Sends one ordinary request through `dispatcher` and relays the answer to `res`, with undici's
- * dispatcher handler API instead of a body stream and `stream.pipeline`: a small answer with a
+ * Sends one ordinary request through the cluster's {@link Http1Client} and relays the answer to
+ * `res` from the client's callbacks, with no body stream in between: a small answer with a
  * known length is collected and written with its head in one `res.end` (one TLS write), a larger
  * or open-ended one is streamed with backpressure (upstream reading pauses while `res` is full).
  * The upstream request is aborted when the client connection closes first. Hop-by-hop response
@@ -32,12 +32,12 @@ export const SMALL_ANSWER_BYTES = 64 * 1024;
  * the response and answers with a Status; otherwise the connection was already cut here.
  */
 export function relayOrdinaryRequest(
-  dispatcher: Dispatcher,
+  client: Http1Client,
   request: OrdinaryRequest,
   res: ServerResponse,
 ): Promise<number> {
   return new Promise<number>((resolve, reject) => {
-    let controller: Dispatcher.DispatchController | undefined;
+    let controller: Http1Control | undefined;
     let status = 0;
     let clientHeaders: Record<string, string | string[]> = {};
     let collected: Buffer[] | undefined;
@@ -61,19 +61,15 @@ export function relayOrdinaryRequest(
     const resume = () => controller?.resume();
     res.on('close', onClientClose);
 
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(started) {
-        controller = started;
-        if (clientGone) started.abort(new Error('the client went away'));
-      },
-      onResponseStart(_controller, statusCode, headers) {
+    const handler: Http1ResponseHandler = {
+      onResponseStart(_control, statusCode, headers) {
         status = statusCode;
         clientHeaders = responseHeadersForClient(headers);
         const length = headers['content-length'];
         const small =
           request.method !== 'HEAD' &&
           typeof length === 'string' &&
-          /^\d{1,9}$/.test(length) &&
+          length.length < 10 &&
           Number(length) <= SMALL_ANSWER_BYTES;
         if (small) collected = [];
         else res.writeHead(statusCode, clientHeaders);
@@ -98,7 +94,7 @@ export function relayOrdinaryRequest(
           res.end(body, done);
         } else res.end(done);
       },
-      onResponseError(_controller, error) {
+      onResponseError(_control, error) {
         upstreamDone = true;
         if (clientGone) return settle();
         // Part of the answer may be on the wire: the only honest signal left is the cut connection.
@@ -106,9 +102,9 @@ export function relayOrdinaryRequest(
         settle(error);
       },
     };
-    dispatcher.dispatch(
+    controller = client.request(
       {
-        method: request.method as Dispatcher.HttpMethod,
+        method: request.method,
         path: request.path,
         headers: request.headers,
         body: request.body,

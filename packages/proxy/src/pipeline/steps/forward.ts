@@ -236,7 +236,7 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
       if (!longRunning && !filter) {
         try {
           exchange.status = await relayOrdinaryRequest(
-            dispatchers.regular,
+            dispatchers.ordinary,
             {
               method: exchange.req.method ?? 'GET',
               path: upstreamPath,
