@@ -294,6 +294,70 @@ describe('ordinary requests (not watches)', () => {
     expect(res.json().message).toContain('RMT_PROXY_UPSTREAM_UNAVAILABLE');
   });
 
+  describe('an API server answer with ambiguous framing (response desync)', () => {
+    // Raw bytes straight onto the upstream's TLS socket, as a broken or hostile server would send them.
+    const rawAnswer = (bytes: string) =>
+      upstream().handle((_req, res) => {
+        res.socket?.write(bytes, 'latin1');
+      });
+
+    it.each([
+      [
+        'both Transfer-Encoding and Content-Length',
+        'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      ],
+      [
+        'two different Content-Length values',
+        'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 20\r\n\r\nok',
+      ],
+      [
+        'a transfer coding other than chunked',
+        'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n',
+      ],
+      ['a folded header line', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n  continued\r\n\r\nok'],
+      ['a bare line feed', 'HTTP/1.1 200 OK\nContent-Length: 2\r\n\r\nok'],
+    ])('answers 502 and passes nothing on when the answer has %s', async (_case, bytes) => {
+      rawAnswer(bytes);
+      const res = await proxyRequest(fixture.url, '/api/v1/namespaces/default/pods', pki.proxyTrust, {
+        identity: alice,
+      });
+      expect(res.status).toBe(502);
+      expect(res.json()).toMatchObject({ kind: 'Status', code: 502 });
+      expect(res.json().message).toContain('RMT_PROXY_UPSTREAM_RESPONSE_INVALID');
+      expect(res.text).not.toContain('ok');
+    });
+
+    it('never hands a response smuggled after a complete answer to the next request', async () => {
+      const legit = '{"kind":"Legit"}';
+      const smuggled = '{"kind":"Smuggled"}';
+      let first = true;
+      upstream().handle((_req, res, recorded) => {
+        if (first) {
+          first = false;
+          // One write: the answer, then a second answer nobody asked for.
+          res.socket?.write(
+            `HTTP/1.1 200 OK\r\nContent-Length: ${legit.length}\r\n\r\n${legit}` +
+              `HTTP/1.1 200 OK\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`,
+            'latin1',
+          );
+          return;
+        }
+        const body = JSON.stringify({ kind: 'Echo', path: recorded.url });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      });
+      const one = await proxyRequest(fixture.url, '/api/v1/namespaces/default/pods/one', pki.proxyTrust, {
+        identity: alice,
+      });
+      expect(one.text).toBe(legit);
+      const two = await proxyRequest(fixture.url, '/api/v1/namespaces/default/pods/two', pki.proxyTrust, {
+        identity: alice,
+      });
+      expect(two.status).toBe(200);
+      expect(two.json()).toEqual({ kind: 'Echo', path: '/api/v1/namespaces/default/pods/two' });
+    });
+  });
+
   it('stops reading from the API server while the client reads nothing (backpressure)', async () => {
     const total = 256 * 1024 * 1024;
     const chunk = Buffer.alloc(256 * 1024, 'x');

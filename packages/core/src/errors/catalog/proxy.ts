@@ -85,6 +85,13 @@ export const PROXY_ERRORS = defineErrors({
     summary: 'The Proxy could not reach the cluster’s API server (connection, TLS or protocol failure).',
     hint: 'Retry shortly; if it persists, an operator should check the cluster’s server address, CA and credentials.',
   },
+  RMT_PROXY_UPSTREAM_RESPONSE_INVALID: {
+    category: 'unavailable',
+    status: 502,
+    summary:
+      'The cluster’s API server sent an answer the Proxy refuses to relay because its HTTP/1.1 framing is ambiguous or malformed (both `Transfer-Encoding` and `Content-Length`, differing lengths, an unsupported transfer coding, malformed or oversized header lines, or bytes beyond its end); the connection was closed and never reused.',
+    hint: 'Retry; if it persists, an operator should check what answers at the cluster’s server address (another proxy or load balancer in front of the API server is the usual cause).',
+  },
   RMT_PROXY_UPSTREAM_CONFIG_INVALID: {
     category: 'input',
     summary:

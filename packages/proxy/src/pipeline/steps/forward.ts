@@ -12,6 +12,7 @@ import { createWatchFilter } from '../../filtering/watch-filter.js';
 import { responseHeadersForClient } from '../../impersonation/upstream-headers.js';
 import type { RouteTarget } from '../../routing/route-request.js';
 import type { StreamingResponse } from '../../upstream/h2-streaming-client.js';
+import { Http1ProtocolError } from '../../upstream/http1/response-parser.js';
 import { relayLongResponse } from '../../upstream/long-response-relay.js';
 import { relayOrdinaryRequest } from '../../upstream/ordinary-relay.js';
 import { relayUpgrade } from '../../upstream/upgrade-relay.js';
@@ -71,6 +72,12 @@ function cutAtExpiry(exchange: ProxyExchange, cut: () => void): () => void {
 
 function unavailable(cluster: string, cause: unknown): RemotelerError {
   if (RemotelerError.hasCode(cause, 'RMT_PROXY_UPSTREAM_CREDENTIALS_UNAVAILABLE')) return cause;
+  if (cause instanceof Http1ProtocolError)
+    return new RemotelerError(
+      'RMT_PROXY_UPSTREAM_RESPONSE_INVALID',
+      `the API server of cluster "${cluster}" sent a malformed answer: ${cause.message}`,
+      { cause },
+    );
   return new RemotelerError(
     'RMT_PROXY_UPSTREAM_UNAVAILABLE',
     `the API server of cluster "${cluster}" could not be reached`,

@@ -506,13 +506,16 @@ class Http1Connection {
   };
 
   readonly #onEnd = (): void => {
-    if (this.#exchange !== undefined) {
-      try {
-        this.#parser.end();
-      } catch (error) {
-        this.#failOrRetry(error as Error);
-        return;
-      }
+    if (this.#exchange !== undefined && !this.#parser.end()) {
+      this.#failOrRetry(
+        new Http1ClientError(
+          'UPSTREAM_CLOSED',
+          this.#parser.started
+            ? 'the API server closed the connection before its answer was complete'
+            : 'the API server closed the connection without answering',
+        ),
+      );
+      return;
     }
     this.destroy();
   };

@@ -152,16 +152,15 @@ export class Http1ResponseParser {
   }
 
   /**
-   * The server closed its side. Completes a body that runs to the close; throws
-   * {@link Http1ProtocolError} if the response was cut short.
+   * The server closed its side. Completes a body that runs to the close. Returns false when the
+   * expected response was cut short (or never began): a broken connection, not a framing fault.
    */
-  end(): void {
+  end(): boolean {
     if (this.#state === State.Body && this.#framing === 'close') {
       this.#finish();
-      return;
+      return true;
     }
-    if (this.#state === State.Idle || this.#state === State.Done) return;
-    throw new Http1ProtocolError('the API server closed the connection before its answer was complete');
+    return this.#state === State.Idle || this.#state === State.Done;
   }
 
   #finish(): void {
