@@ -458,6 +458,10 @@ class Http1Connection {
   idle(keepAliveTimeoutMs: number): void {
     this.socket.setTimeout(keepAliveTimeoutMs);
     this.socket.unref();
+    // The answer may have ended while its receiver had paused it (a relay pauses on a full client
+    // socket and resumes on 'drain', after the end): an idle connection reads, to see the server's
+    // close or unasked bytes, and its next answer.
+    this.socket.resume();
   }
 
   destroy(error?: Error): void {
