@@ -511,6 +511,12 @@ class Http1Connection {
 
   readonly #onEnd = (): void => {
     if (this.#exchange !== undefined) {
+      // A close before any byte of the answer is no malformed answer: the server may have closed
+      // the kept-alive connection just as the request went out, and a GET may go again.
+      if (!this.#parser.started) {
+        this.#failOrRetry(new Http1ClientError('UPSTREAM_CLOSED', 'the upstream connection was closed'));
+        return;
+      }
       try {
         this.#parser.end();
       } catch (error) {
