@@ -9,8 +9,9 @@ export interface Http1Request {
   /** Origin-form target (`/api/v1/…?…`). */
   readonly path: string;
   /**
-   * Field names in lower case. With a body, a `content-length` field frames it; without one the
-   * body is sent chunked. `host`, `connection` and `transfer-encoding` are the client's to write.
+   * Field names in lower case. With a body, a `content-length` field (one decimal number) frames it;
+   * without one the body is sent chunked. Without a body, `content-length` may only be 0. `host`,
+   * `connection` and `transfer-encoding` are the client's to write.
    */
   readonly headers: Readonly<Record<string, string | readonly string[]>>;
   /** The body, or null for none. */
@@ -77,6 +78,8 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 const TARGET = /^\/[\x21-\x7e]*$/;
 const METHOD = /^[A-Z]+$/;
+/** A Content-Length as RFC 9110 §8.6 spells it (no sign, hex, exponent or list). */
+const DECIMAL = /^\d{1,15}$/;
 /** Written by the client itself, never taken from the caller. */
 const CLIENT_FIELDS = new Set(['host', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade']);
 
@@ -87,6 +90,14 @@ const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
 function requestHead(request: Http1Request, host: string, chunked: boolean): string {
   if (!METHOD.test(request.method)) throw invalid(`method "${request.method.slice(0, 20)}"`);
   if (!TARGET.test(request.path)) throw invalid('request target');
+  // The body is counted against this length with Number(), which also reads `0x10`, `1e1` and the
+  // empty string; and a length with no body would have the server read the next request as its body.
+  const length = request.headers['content-length'];
+  if (
+    length !== undefined &&
+    (typeof length !== 'string' || !DECIMAL.test(length) || (request.body === null && Number(length) !== 0))
+  )
+    throw invalid('content-length');
   let head = `${request.method} ${request.path} HTTP/1.1\r\nhost: ${host}\r\n`;
   const headers = request.headers;
   for (const name in headers) {
@@ -458,6 +469,10 @@ class Http1Connection {
   idle(keepAliveTimeoutMs: number): void {
     this.socket.setTimeout(keepAliveTimeoutMs);
     this.socket.unref();
+    // The answer may have ended while its receiver had paused it (a relay pauses on a full client
+    // socket and resumes on 'drain', after the end): an idle connection reads, to see the server's
+    // close or unasked bytes, and its next answer.
+    this.socket.resume();
   }
 
   destroy(error?: Error): void {

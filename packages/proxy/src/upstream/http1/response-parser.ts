@@ -44,12 +44,26 @@ const LF = 10;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible ASCII, obs-text, space and tab; no CR, LF or NUL (RFC 9110 §5.5).
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d) ?([\t\x20-\x7e\x80-\xff]*)$/;
+// The reason phrase, when present, follows a space: `HTTP/1.1 2000` is no status 200.
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 const DIGITS = /^\d{1,15}$/;
 const CHUNK_SIZE = /^([0-9A-Fa-f]{1,12})[\t ]*(?:;[\t\x20-\x7e\x80-\xff]*)?$/;
 
 /** Longest chunk-size line (with extensions) or trailer section accepted. */
 const MAX_CHUNK_LINE_BYTES = 4096;
+
+/**
+ * Strips optional whitespace (SP and HTAB only, RFC 9110 §5.6.3). Not `String.prototype.trim`, which
+ * also strips CR, LF, VT, FF and U+00A0 (latin1 0xA0): a value ending in a bare CR or LF would pass,
+ * and `Content-Length: 5<0xA0>` would read as 5 where a stricter peer refuses it.
+ */
+function trimOws(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && (text[start] === ' ' || text[start] === '\t')) start++;
+  while (end > start && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
+}
 
 /**
  * Parses the responses of one connection, one after another: {@link expect} before each request,
@@ -213,13 +227,13 @@ export class Http1ResponseParser {
       if (colon <= 0) throw new Http1ProtocolError('the API server sent a malformed header line');
       const name = line.slice(0, colon);
       if (!TOKEN.test(name)) throw new Http1ProtocolError('the API server sent a malformed header name');
-      const value = line.slice(colon + 1).trim();
+      const value = trimOws(line.slice(colon + 1));
       if (!FIELD_VALUE.test(value))
         throw new Http1ProtocolError(`the API server sent a forbidden character in header "${name}"`);
       const key = name.toLowerCase();
       if (key === 'content-length') {
         for (const part of value.split(',')) {
-          const length = part.trim();
+          const length = trimOws(part);
           if (!DIGITS.test(length))
             throw new Http1ProtocolError('the API server sent a malformed Content-Length');
           if (contentLength !== undefined && contentLength !== length)
@@ -258,7 +272,7 @@ export class Http1ResponseParser {
       if (http10) throw new Http1ProtocolError('the API server sent Transfer-Encoding in an HTTP/1.0 answer');
       // Only `chunked` alone is accepted: Kubernetes sends nothing else, and any other coding
       // would leave the body's end to guesswork.
-      if (transferEncoding.trim().toLowerCase() !== 'chunked')
+      if (transferEncoding.toLowerCase() !== 'chunked')
         throw new Http1ProtocolError(
           `the API server sent an unsupported Transfer-Encoding "${transferEncoding}"`,
         );
@@ -339,7 +353,7 @@ export class Http1ResponseParser {
       throw new Http1ProtocolError('the API server sent an overlong trailer section');
     const colon = read.line.indexOf(':');
     const name = colon > 0 ? read.line.slice(0, colon) : '';
-    const value = read.line.slice(colon + 1).trim();
+    const value = trimOws(read.line.slice(colon + 1));
     if (!TOKEN.test(name) || !FIELD_VALUE.test(value))
       throw new Http1ProtocolError('the API server sent a malformed trailer field');
     const key = name.toLowerCase();
