@@ -878,6 +878,32 @@ describe('Http1Client when the server closes a kept-alive connection as a reques
     ]);
   });
 
+  it('close() during the retry waits for the retried GET instead of finishing early', async () => {
+    let closing: Promise<void> | undefined;
+    let closed = false;
+    let closedBeforeRetryArrived: boolean | undefined;
+    let client: Http1Client | undefined;
+    const server = await rawServer((request, socket) => {
+      if (request.index >= 2) {
+        // The close() begins while the old connection is the only one, just before it is dropped.
+        closing = client?.close().then(() => {
+          closed = true;
+        });
+        socket.end();
+        return;
+      }
+      if (request.connection === 2) closedBeforeRetryArrived = closed;
+      socket.write(answerWith(`answer on connection ${request.connection}`));
+    });
+    client = clientFor(server.port);
+    await send(client, { path: '/warm' });
+    const answer = await send(client, { path: '/again' });
+    expect(answer.body.toString()).toBe('answer on connection 2');
+    expect(closedBeforeRetryArrived).toBe(false);
+    await closing;
+    expect(client.connectionCount).toBe(0);
+  });
+
   it('gets a GET answered when the server closed the connection right after the previous answer', async () => {
     const server = await rawServer((request, socket) => {
       socket.end(answerWith(`answer on connection ${request.connection}`));

@@ -314,6 +314,10 @@ describe('Http1ResponseParser reads a valid answer', () => {
     parser.reset();
     parser.expect('GET');
     expect(parser.started).toBe(false);
+    // An informational answer is an answer: a request that got one is not sent again.
+    parser.push(bytes('HTTP/1.1 100 Continue\r\n\r\n'));
+    expect(parser.done).toBe(false);
+    expect(parser.started).toBe(true);
   });
 });
 

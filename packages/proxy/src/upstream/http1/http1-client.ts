@@ -29,7 +29,9 @@ export interface Http1Control {
 
 /**
  * Receives one answer: `onResponseStart`, then `onResponseData` for each piece, then exactly one of
- * `onResponseEnd` or `onResponseError` (which may also come without a start).
+ * `onResponseEnd` or `onResponseError` (which may also come without a start). A callback that throws
+ * fails the request like a broken connection: the connection is closed and `onResponseError` gets
+ * the exception; `onResponseEnd` must not throw (the request is over by then).
  */
 export interface Http1ResponseHandler {
   onResponseStart(control: Http1Control, status: number, headers: ResponseHeaders, statusText: string): void;
@@ -48,7 +50,10 @@ export interface Http1ClientOptions {
   readonly servername?: string;
   /** How long an idle connection is kept for the next request, in ms. Default 30 000. */
   readonly keepAliveTimeoutMs?: number;
-  /** How long a request may wait for the next byte of its answer, in ms. Default 300 000. */
+  /**
+   * Longest silence on a connection with a request in flight, in ms: no byte of the answer, and no
+   * byte of the request body written, for this long fails the request. Default 300 000.
+   */
   readonly responseTimeoutMs?: number;
   /** How long a connection may take to open (TCP and TLS), in ms. Default 10 000. */
   readonly connectTimeoutMs?: number;
@@ -573,8 +578,9 @@ class Http1Connection {
       this.#exchange = undefined;
       exchange.connection = undefined;
       exchange.retried = true;
-      this.destroy();
+      // The new connection first, so that a close() in progress does not see none left and finish.
       this.#client.dispatch(exchange, false);
+      this.destroy();
       return;
     }
     this.destroy(error);

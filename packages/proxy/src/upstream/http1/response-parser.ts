@@ -82,6 +82,8 @@ export class Http1ResponseParser {
   #keepAlive = true;
   #trailerBytes = 0;
   #trailers: ResponseHeaders = {};
+  /** A byte of the expected response arrived (an informational answer counts). */
+  #received = false;
 
   constructor(events: ResponseParserEvents, maxHeadBytes: number) {
     this.#events = events;
@@ -100,7 +102,7 @@ export class Http1ResponseParser {
 
   /** Whether any byte of the expected response has arrived. */
   get started(): boolean {
-    return this.#state !== State.Head || this.#partial !== null;
+    return this.#received;
   }
 
   /** Prepares for the answer to a request with `method` (a HEAD answer has no body). */
@@ -111,6 +113,7 @@ export class Http1ResponseParser {
     this.#keepAlive = true;
     this.#trailers = {};
     this.#trailerBytes = 0;
+    this.#received = false;
   }
 
   /**
@@ -118,6 +121,7 @@ export class Http1ResponseParser {
    * (a server must not send them; the caller drops the connection). Throws {@link Http1ProtocolError}.
    */
   push(chunk: Buffer): number {
+    if (chunk.length > 0 && this.#state !== State.Idle) this.#received = true;
     let offset = 0;
     while (offset < chunk.length) {
       switch (this.#state) {
