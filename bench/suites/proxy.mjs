@@ -2,15 +2,17 @@
 // process, so client, candidate and server never share an event loop:
 //   upstream   the testkit KubeApiSimulator, and a bare node:https server answering the same bytes
 //              (Node's floor: the least a Node HTTPS server spends per answered request);
-//   candidate  the Remoteler Proxy (its own Node process), a minimal Node proxy (undici.stream, no
-//              checks; a reference for what Node itself costs), or nginx as an mTLS reverse proxy that
+//   candidate  the Remoteler Proxy (its own Node process), a minimal Node proxy (no checks; with
+//              undici.stream, and with a raw-socket client that reads only Content-Length answers:
+//              references for what Node itself costs), or nginx as an mTLS reverse proxy that
 //              verifies the client certificate against the user CA and sets the same impersonation
 //              headers and upstream bearer token (master + one worker, private config in a temp dir);
 //   load       an undici Pool with the user's client certificate, 64 keep-alive connections.
 // CPU per request is the candidate process's own (utime + stime from /proc/<pid>/stat around each
 // run). Nothing is pinned: the machine is shared, so the load average is printed with the figures.
 //
-// Environment: BENCH_DURATION_MS (per run, default 3000), BENCH_CONNECTIONS (default 64),
+// Environment: BENCH_DURATION_MS (per run, default 3000), BENCH_PROXY_ROUNDS (interleaved rounds of
+// the keep-alive run, medians reported; default 3), BENCH_CONNECTIONS (default 64),
 // BENCH_WATCHES (default 5000), BENCH_WATCH_BUDGET_MS (time allowed to open them per candidate,
 // default 45000), BENCH_PROXY_CPU_PROFILE=<dir> (record the Proxy's CPU profile during
 // its keep-alive run and its new-connection run, write each as a .cpuprofile file and print its top
@@ -35,6 +37,8 @@ const durationMs = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const watchCount = Number(process.env.BENCH_WATCHES ?? 5000);
 const warmupMs = Math.max(1000, durationMs / 3);
+// Interleaved rounds of the keep-alive run; its figures are the medians (BENCH_PROXY_ROUNDS).
+const rounds = Math.max(1, Number(process.env.BENCH_PROXY_ROUNDS ?? 3));
 // Opening watches is one full mTLS handshake each; on a loaded machine 5,000 can take minutes per
 // candidate, so opening stops after this budget and the figures are per watch actually held open.
 const watchBudgetMs = Number(process.env.BENCH_WATCH_BUDGET_MS ?? 45_000);
@@ -159,6 +163,18 @@ try {
     upstream: { server: sim.url, token: TOKEN, ca: sim.caPem },
   });
 
+  // The same with a raw-socket upstream client: how little a Node proxy can spend at all.
+  const rawChild = await startRpcChild(lib('proxy-bench-minimal.mjs'), { label: 'raw-socket Node proxy' });
+  children.push(rawChild);
+  const raw = await rawChild.call('start', {
+    cert: serverCert.certificatePem,
+    key: serverKey.key,
+    userCaPem: userCa.trustBundlePem(),
+    groups: GROUPS,
+    upstream: { server: sim.url, token: TOKEN, ca: sim.caPem },
+    client: 'raw',
+  });
+
   let nginxWorker;
   if (nginxAvailable()) {
     const files = {
@@ -198,6 +214,14 @@ try {
       tls: userTls,
       reference: true,
     },
+    {
+      name: 'via raw-socket Node proxy',
+      port: raw.port,
+      pid: rawChild.pid,
+      tls: userTls,
+      reference: true,
+      keepAliveOnly: true,
+    },
     ...(nginx ? [{ name: 'via nginx', port: nginx.port, pid: nginxWorker, tls: userTls }] : []),
     {
       name: 'bare node:https (floor)',
@@ -213,9 +237,12 @@ try {
   // With BENCH_PROXY_CPU_PROFILE, the Proxy's keep-alive and new-connection runs are profiled (the
   // profiler's own cost then shows in those runs' CPU figures).
   const profiles = [];
-  async function measured(target, method, params) {
+  async function measured(target, method, params, profile = true) {
     const profiling =
-      profileDir && target.pid === proxyChild.pid && (method === 'keepAlive' || method === 'handshakes');
+      profile &&
+      profileDir &&
+      target.pid === proxyChild.pid &&
+      (method === 'keepAlive' || method === 'handshakes');
     if (profiling) await proxyChild.call('profileStart');
     const cpu0 = cpuMicros(target.pid);
     const sim0 = cpuMicros(simChild.pid);
@@ -238,24 +265,72 @@ try {
   }
 
   // --- 1. keep-alive throughput -------------------------------------------------------------------
+  // Rounds interleave the targets (A B C…, A B C…) and each figure is the median of its rounds, so a
+  // burst of someone else's load on this shared machine skews one round of every target, not all of
+  // one target's measurement.
+  const median = (values) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)];
+  };
+  const roundsOf = new Map(targets.map((t) => [t, []]));
+  for (const target of targets) {
+    // Warm-up (JIT, connection pools on both sides) is not measured.
+    await load.call('keepAlive', {
+      origin: target.origin,
+      tls: target.tls,
+      headers: target.headers,
+      path: PATH,
+      connections,
+      durationMs: warmupMs,
+    });
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const target of targets) {
+      const params = { headers: target.headers, path: PATH, connections, durationMs };
+      // The profiler (if asked for) records the first round only.
+      const r = await measured(target, 'keepAlive', params, round === 0);
+      roundsOf.get(target).push(r);
+    }
+  }
   const keepAliveRows = [];
   for (const target of targets) {
-    const params = { headers: target.headers, path: PATH, connections };
-    // Warm-up (JIT, connection pools on both sides) is not measured.
-    await load.call('keepAlive', { origin: target.origin, tls: target.tls, ...params, durationMs: warmupMs });
-    const r = await measured(target, 'keepAlive', { ...params, headers: target.headers, durationMs });
-    target.keepAlive = r;
+    const all = roundsOf.get(target);
+    const cpuPerRequest = median(all.map((r) => r.candidateCpuUs / r.requests));
+    const simulatorPerRequest = median(all.map((r) => r.simulatorCpuUs / r.requests));
+    const r = all.find((x) => x.perSecond === median(all.map((y) => y.perSecond)));
+    // The median round's latency and count, with the median CPU per request of all rounds.
+    target.keepAlive = {
+      ...r,
+      candidateCpuUs: cpuPerRequest * r.requests,
+      simulatorCpuUs: simulatorPerRequest * r.requests,
+      rounds: all.map((x) => ({ perSecond: x.perSecond, cpuPerRequestUs: x.candidateCpuUs / x.requests })),
+    };
     keepAliveRows.push({
       path: target.name,
       'req/s': r.perSecond,
       'p50 µs': r.p50Us,
       'p99 µs': r.p99Us,
-      'candidate CPU µs/req': r.candidateCpuUs / r.requests,
-      'simulator CPU µs/req': proxied(target) ? r.simulatorCpuUs / r.requests : '',
-      failures: r.failures,
+      'candidate CPU µs/req': cpuPerRequest,
+      'simulator CPU µs/req': proxied(target) ? simulatorPerRequest : '',
+      failures: all.reduce((sum, x) => sum + x.failures, 0),
     });
   }
-  printTable(`small GETs, ${connections} keep-alive connections, ${durationMs} ms each`, keepAliveRows);
+  printTable(
+    `small GETs, ${connections} keep-alive connections, ${durationMs} ms each, median of ${rounds} interleaved round(s)`,
+    keepAliveRows,
+  );
+  if (rounds > 1) {
+    const perRound = (name) => byName(name)?.keepAlive.rounds;
+    const proxyRounds = perRound('via Remoteler Proxy');
+    const nginxRounds = perRound('via nginx');
+    const floorRounds = perRound('bare node:https (floor)');
+    const roundRows = proxyRounds.map((p, i) => ({
+      round: String(i + 1),
+      'Proxy / nginx req/s': nginxRounds ? ratio(p.perSecond, nginxRounds[i].perSecond) : 'n/a',
+      'Proxy / floor CPU': ratio(p.cpuPerRequestUs, floorRounds[i].cpuPerRequestUs),
+    }));
+    printTable('the same ratios round by round', roundRows);
+  }
 
   const floor = byName('bare node:https (floor)').keepAlive;
   const viaProxy = byName('via Remoteler Proxy').keepAlive;
@@ -278,6 +353,11 @@ try {
       target: '',
     },
     {
+      comparison: 'raw-socket Node proxy CPU / floor CPU per req',
+      value: ratio(cpuPerReq(byName('via raw-socket Node proxy').keepAlive), cpuPerReq(floor)),
+      target: '',
+    },
+    {
       comparison: 'Proxy CPU / nginx CPU per req',
       value: viaNginx ? ratio(cpuPerReq(viaProxy), cpuPerReq(viaNginx)) : 'n/a',
       target: '',
@@ -289,7 +369,7 @@ try {
   if (phases.has('rateLimited')) {
     rate = Math.max(1, Math.round((viaNginx ?? viaProxy).perSecond / 2));
     const rateRows = [];
-    for (const target of targets.filter((t) => !t.name.startsWith('bare'))) {
+    for (const target of targets.filter((t) => !t.name.startsWith('bare') && !t.keepAliveOnly)) {
       // The servers closed the idle keep-alive connections meanwhile: open them again, unmeasured.
       await load.call('keepAlive', {
         origin: target.origin,
@@ -333,7 +413,7 @@ try {
   // --- 3. new mTLS connections ---------------------------------------------------------------------
   if (phases.has('handshakes')) {
     const handshakeRows = [];
-    for (const target of targets.filter((t) => t.name !== 'direct to simulator')) {
+    for (const target of targets.filter((t) => t.name !== 'direct to simulator' && !t.keepAliveOnly)) {
       const r = await measured(target, 'handshakes', {
         headers: target.headers,
         path: PATH,
