@@ -64,6 +64,8 @@ function rawRelay(upstream, groups) {
   const fixed = `host: ${url.host}\r\nauthorization: Bearer ${upstream.token}\r\n${groups
     .map((group) => `impersonate-group: ${group}\r\n`)
     .join('')}`;
+  // Idle sockets the server closed (its keep-alive timeout) leave the list; a request whose socket
+  // breaks is answered 502. No retry and no timeouts: this client is a cost reference, not a product.
   const withSocket = (use) => {
     const socket = idle.pop();
     if (socket) return use(socket);
@@ -75,6 +77,11 @@ function rawRelay(upstream, groups) {
     });
     fresh.setNoDelay(true);
     fresh.on('error', () => {});
+    fresh.on('close', () => {
+      const at = idle.indexOf(fresh);
+      if (at >= 0) idle.splice(at, 1);
+      fresh.emit('broken');
+    });
     fresh.once('secureConnect', () => use(fresh));
   };
   return (req, res, user) => {
@@ -111,11 +118,17 @@ function rawRelay(upstream, groups) {
         }
         if (buffered.length < end) return;
         socket.off('data', onData);
+        socket.off('broken', onBroken);
         res.writeHead(status, headers);
         res.end(buffered.subarray(bodyStart, end));
         idle.push(socket);
       };
+      const onBroken = () => {
+        if (!res.headersSent) res.writeHead(502).end();
+        else res.destroy();
+      };
       socket.on('data', onData);
+      socket.once('broken', onBroken);
       socket.write(`${head}\r\n`, 'latin1');
     });
   };
