@@ -145,6 +145,8 @@ export class KubeApiSimulator {
         `version must look like v1.33.1, got "${version}"`,
       );
     }
+    // Validates the streams options too, before anything listens.
+    const podStreams = new PodStreamServer(options.streams ?? {});
     const ca = await createTestCertificateAuthority('remoteler-kube-sim-ca');
     const [serving, admin] = await Promise.all([
       ca.issue({ commonName: 'kube-apiserver', usage: 'server' }),
@@ -202,7 +204,7 @@ export class KubeApiSimulator {
       tokens,
       context,
       admin,
-      new PodStreamServer(options.streams ?? {}),
+      podStreams,
       new RequestLog(options.maxRecordedRequests ?? 10_000),
     );
 

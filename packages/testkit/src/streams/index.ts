@@ -23,6 +23,7 @@ import { PodStreamServer } from './pod-stream-server.js';
 import type { PodStreamTarget } from './pod-stream-target.js';
 
 export {
+  DEFAULT_WEBSOCKET_EXEC_START_DELAY_MS,
   PodStreamServer,
   type PodStreamServerOptions,
   WEBSOCKET_EXEC_PROTOCOLS,

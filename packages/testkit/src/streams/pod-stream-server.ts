@@ -35,10 +35,26 @@ export const WEBSOCKET_EXEC_PROTOCOLS: readonly string[] = [
   ChannelProtocol.V1_BASE64,
 ];
 
+/** Default of {@link PodStreamServerOptions.webSocketExecStartDelayMs}. */
+export const DEFAULT_WEBSOCKET_EXEC_START_DELAY_MS = 50;
+
 /** Options for {@link PodStreamServer}: those of its {@link ContainerRuntime}, or a runtime to share. */
 export interface PodStreamServerOptions extends ContainerRuntimeOptions {
   /** Use this runtime instead of creating one (the server then does not close it). */
   readonly runtime?: ContainerRuntime;
+  /**
+   * Milliseconds a WebSocket exec or attach waits after the upgrade (the 101, then the empty first
+   * message) before its process starts, unless the client sends a message first. Default
+   * {@link DEFAULT_WEBSOCKET_EXEC_START_DELAY_MS} (50); 0 starts at once.
+   *
+   * It stands for the API server's hop to the kubelet (an SPDY dial, then the container runtime),
+   * without which no real output can exist yet. kubectl 1.30-1.33 need it: they start reading the
+   * socket before registering their channel readers and drop what arrives meanwhile, the exit Status
+   * and the close included (client-go, fixed by kubernetes/kubernetes#131203 in 1.34). A client that
+   * has sent anything (stdin, its CLOSE, a resize) has registered them, so the process then starts at
+   * once. SPDY needs no delay: there the client opens the streams and the server waits for them.
+   */
+  readonly webSocketExecStartDelayMs?: number;
 }
 
 function offeredSubprotocols(req: IncomingMessage): string[] | undefined {
@@ -63,9 +79,22 @@ export class PodStreamServer {
   readonly #wss: WebSocketServer;
   readonly #chosen = new WeakMap<IncomingMessage, string>();
   readonly #sessions = new Set<() => void>();
+  readonly #webSocketExecStartDelayMs: number;
   #closed = false;
 
+  /**
+   * @throws RemotelerError `RMT_TESTKIT_OPTIONS_INVALID` when `webSocketExecStartDelayMs` is not a
+   * finite number >= 0.
+   */
   constructor(options: PodStreamServerOptions = {}) {
+    const startDelayMs = options.webSocketExecStartDelayMs ?? DEFAULT_WEBSOCKET_EXEC_START_DELAY_MS;
+    if (typeof startDelayMs !== 'number' || !Number.isFinite(startDelayMs) || startDelayMs < 0) {
+      throw new RemotelerError(
+        'RMT_TESTKIT_OPTIONS_INVALID',
+        `streams.webSocketExecStartDelayMs must be a number of milliseconds >= 0, got ${String(startDelayMs)}`,
+      );
+    }
+    this.#webSocketExecStartDelayMs = startDelayMs;
     this.runtime = options.runtime ?? new ContainerRuntime(options);
     this.#ownsRuntime = options.runtime === undefined;
     this.#wss = new WebSocketServer({
@@ -169,7 +198,14 @@ export class PodStreamServer {
         ws.on('close', ended);
         return () => ws.terminate();
       });
-      serveWebSocketExec(ws, channelProtocolInfo(chosen)!, target, options, this.runtime);
+      serveWebSocketExec(
+        ws,
+        channelProtocolInfo(chosen)!,
+        target,
+        options,
+        this.runtime,
+        this.#webSocketExecStartDelayMs,
+      );
     });
   }
 

@@ -23,6 +23,9 @@ function toBuffer(data: RawData): Buffer {
  * by the v5 CLOSE signal `ff 00`), stdout 1, stderr 2, resize JSON on 4; at the end the Status on
  * channel 3 and a close frame 1000, in that order, because kubectl reads channel 3 until the close.
  * Pings are answered by `ws` itself (kubectl's read deadline needs the pongs).
+ *
+ * The process starts once the client has sent a message, or `startDelayMs` after the upgrade,
+ * whichever comes first (`PodStreamServerOptions.webSocketExecStartDelayMs` says why).
  */
 export function serveWebSocketExec(
   ws: WebSocket,
@@ -30,11 +33,25 @@ export function serveWebSocketExec(
   target: PodStreamTarget,
   options: StreamRequestOptions,
   runtime: ContainerRuntime,
+  startDelayMs: number,
 ): void {
   const abort = new AbortController();
   const stdin = options.stdin ? new ProcessInput() : undefined;
   const terminal = new TerminalSizeEvents();
   const resize = new TerminalSizeParser();
+
+  // kubectl 1.30-1.33 (client-go before kubernetes/kubernetes#131203) reads the socket before it has
+  // registered its channel readers and drops what arrives meanwhile ("Unknown stream id N, discarding
+  // message"): the output, even the Status and the close (then "error: closed all streams"). Whatever
+  // client-go sends comes after its readers exist; a client that sends nothing gets the delay a real
+  // API server takes to reach the kubelet before any output exists.
+  let clientReady!: () => void;
+  const ready = new Promise<void>((resolve) => {
+    clientReady = resolve;
+  });
+  const startTimer = startDelayMs > 0 ? setTimeout(() => clientReady(), startDelayMs) : undefined;
+  startTimer?.unref();
+  if (startTimer === undefined) clientReady();
 
   const send = (channel: number, data: Buffer): Promise<void> =>
     new Promise((resolve) => {
@@ -46,6 +63,7 @@ export function serveWebSocketExec(
   const sink = (channel: number): OutputSink => ({ write: (data) => send(channel, data) });
 
   ws.on('message', (data, isBinary) => {
+    clientReady();
     let message: ReturnType<typeof decodeChannelMessage>;
     try {
       message = decodeChannelMessage(
@@ -67,6 +85,8 @@ export function serveWebSocketExec(
       for (const size of resize.push(message.data)) terminal.emit(size);
   });
   ws.on('close', () => {
+    clearTimeout(startTimer);
+    clientReady();
     stdin?.end();
     abort.abort(new Error('the client closed the WebSocket'));
   });
@@ -82,6 +102,9 @@ export function serveWebSocketExec(
           : StreamChannel.ERROR;
       await send(first, Buffer.alloc(0));
     }
+    await ready;
+    // A client gone before the start never had a process.
+    if (ws.readyState !== ws.OPEN) return;
     const result = await runExecOrAttach(runtime, target, options, {
       ...(stdin ? { stdin } : {}),
       ...(options.stdout ? { stdout: sink(StreamChannel.STDOUT) } : {}),

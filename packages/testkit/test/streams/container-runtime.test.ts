@@ -125,6 +125,32 @@ describe('the fake shell', () => {
   });
 });
 
+describe('attach', () => {
+  it('gives the main process the terminal size the client sent before the attach began', async () => {
+    const runtime = new ContainerRuntime();
+    runtime.setMainProgram(ref, async (context) => {
+      context.terminal.on((size) => void context.stdout.write(`size ${size.width}x${size.height}\n`));
+      for await (const _ of context.stdin);
+      return 0;
+    });
+    const terminal = new TerminalSizeEvents();
+    terminal.emit({ width: 100, height: 30 });
+    const stdin = new ProcessInput();
+    const stdout = collectingSink();
+    const attached = runtime.attach(ref, {
+      stdin,
+      stdout,
+      tty: true,
+      terminal,
+      signal: new AbortController().signal,
+    });
+    stdin.end();
+    expect(await attached).toEqual({ exitCode: 0 });
+    expect(stdout.bytes().toString()).toBe('size 100x30\n');
+    runtime.close();
+  });
+});
+
 describe('tar for kubectl cp', () => {
   it('writes `tar cf - /tmp/dir` with member names without the leading slash, and reads it back', async () => {
     const runtime = new ContainerRuntime();

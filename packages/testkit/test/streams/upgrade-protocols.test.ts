@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { encodeChannelClose, encodeTerminalSize, parseExecOutcome } from '@remoteler/core/wire';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { DEFAULT_WEBSOCKET_EXEC_START_DELAY_MS, PodStreamServer } from '../../src/streams/index.js';
 import { tunnelClientPipe } from './support/raw-websocket.js';
 import { SpdyTestClient } from './support/spdy-test-client.js';
 import { startUpgradeHarness, type UpgradeHarness } from './support/upgrade-harness.js';
@@ -27,9 +28,14 @@ interface WsRun {
   readonly textMessages: string[];
 }
 
-function wsExec(path: string, protocol: string | undefined, stdin?: (ws: WebSocket) => void): Promise<WsRun> {
+function wsExec(
+  path: string,
+  protocol: string | undefined,
+  stdin?: (ws: WebSocket) => void,
+  port = harness.port,
+): Promise<WsRun> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${harness.port}${path}`, protocol ? [protocol] : []);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, protocol ? [protocol] : []);
     const channels = new Map<number, Buffer>();
     const textMessages: string[] = [];
     ws.on('open', () => stdin?.(ws));
@@ -113,6 +119,65 @@ describe('exec over WebSocket', () => {
       'GET',
     );
     expect(answer).toMatchObject({ upgraded: false, status: 403, body: '' });
+  });
+});
+
+// kubectl 1.30-1.33 start reading the WebSocket before they register their channel readers, and drop
+// what arrives meanwhile: the output, even the Status and the close ("error: closed all streams").
+describe('when a WebSocket exec starts its process', () => {
+  it('not before the client has sent a message, however long the start delay', async () => {
+    const held = await startUpgradeHarness(undefined, { webSocketExecStartDelayMs: 3_600_000 });
+    try {
+      const path = execPath(['sh', '-c', 'echo early; cat'], ['stdin', 'stdout']);
+      const ws = new WebSocket(`ws://127.0.0.1:${held.port}${path}`, ['v5.channel.k8s.io']);
+      const messages: Buffer[] = [];
+      ws.on('message', (data: Buffer) => messages.push(data));
+      const closed = new Promise<number>((resolve) => ws.once('close', resolve));
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      // The pong follows on the wire whatever the server sent before it read the ping; a process
+      // started with the upgrade would have sent "early\n" by then.
+      const pong = new Promise((resolve) => ws.once('pong', resolve));
+      ws.ping();
+      await pong;
+      expect(messages).toEqual([Buffer.from([1])]);
+      expect(held.streams.runtime.sessions).toHaveLength(0);
+
+      ws.send(Buffer.from('\u0000typed\n'));
+      ws.send(encodeChannelClose(0));
+      expect(await closed).toBe(1000);
+      const stdout = Buffer.concat(messages.filter((m) => m[0] === 1).map((m) => m.subarray(1)));
+      expect(stdout.toString()).toBe('early\ntyped\n');
+      const status = messages.find((m) => m[0] === 3)!.subarray(1);
+      expect(JSON.parse(status.toString())).toEqual({ metadata: {}, status: 'Success' });
+      expect(held.streams.runtime.sessions).toHaveLength(1);
+    } finally {
+      await held.close();
+    }
+  });
+
+  it('by itself after the start delay when the client sends nothing (kubectl cp: tar cf - <path>)', async () => {
+    const quick = await startUpgradeHarness(undefined, { webSocketExecStartDelayMs: 1 });
+    try {
+      const run = await wsExec(
+        execPath(['echo', 'hi'], ['stdout']),
+        'v5.channel.k8s.io',
+        undefined,
+        quick.port,
+      );
+      expect(run.channels.get(1)?.toString()).toBe('hi\n');
+      expect(JSON.parse(run.channels.get(3)!.toString())).toEqual({ metadata: {}, status: 'Success' });
+      expect(run.closeCode).toBe(1000);
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it('refuses a start delay that is not a number of milliseconds >= 0', () => {
+    for (const webSocketExecStartDelayMs of [-1, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(() => new PodStreamServer({ webSocketExecStartDelayMs })).toThrow(
+        expect.objectContaining({ code: 'RMT_TESTKIT_OPTIONS_INVALID' }),
+      );
+    expect(DEFAULT_WEBSOCKET_EXEC_START_DELAY_MS).toBeGreaterThan(0);
   });
 });
 

@@ -599,6 +599,8 @@ export class ContainerRuntime {
     };
     main.attached.add(sinks);
     const stopResize = streams.terminal.on((size) => main.terminal.emit(size));
+    // A size the client sent before the attach began (the transport may start it late) still applies.
+    if (streams.terminal.current) main.terminal.emit(streams.terminal.current);
     const { signal, dispose } = this.#linkedSignal(streams.signal);
     try {
       const detached = new Promise<undefined>((resolve) => {
