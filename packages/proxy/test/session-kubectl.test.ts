@@ -280,6 +280,31 @@ describe.each(['1.27', '1.33'])('cutting open sessions with kubectl %s', (versio
     });
   });
 
+  /**
+   * `promise`, or a failure naming the step and what both kubectl processes printed, before the
+   * test's own timeout would say only that the test took too long.
+   */
+  function step<T>(
+    label: string,
+    promise: Promise<T>,
+    processes: { shell?: { output: string }; watch?: { stdout: string; stderr: string } },
+    ms = 20_000,
+  ): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        const { shell, watch } = processes;
+        reject(
+          new Error(
+            `${label}: not within ${ms} ms\nshell output: ${JSON.stringify(shell?.output.slice(-2000))}\n` +
+              `watch stdout: ${JSON.stringify(watch?.stdout.slice(-2000))}\nwatch stderr: ${JSON.stringify(watch?.stderr.slice(-2000))}`,
+          ),
+        );
+      }, ms);
+    });
+    return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+  }
+
   async function openSessionAndWatch(kubeconfig: WrittenKubeconfig) {
     const shell = await startPtyKubectl(kubectlPath(version), kubeconfig.path, [
       'exec',
@@ -293,8 +318,8 @@ describe.each(['1.27', '1.33'])('cutting open sessions with kubectl %s', (versio
     const watch = await startKubectl(version, ['get', 'pods', '-n', ns, '-w'], {
       kubeconfig: kubeconfig.path,
     });
-    await shell.waitFor('/ # ');
-    await watch.waitForOutput('web-0');
+    await step('the shell prompt', shell.waitFor('/ # '), { shell, watch });
+    await step('the watch listing web-0', watch.waitForOutput('web-0'), { shell, watch });
     return { shell, watch };
   }
 
@@ -310,7 +335,8 @@ describe.each(['1.27', '1.33'])('cutting open sessions with kubectl %s', (versio
           spec: { target: { user: 'bob' }, message: 'incident' },
         },
       ]);
-      await Promise.all([shell.exited, watch.exited]);
+      await step('the shell ending after the lock', shell.exited, { shell, watch });
+      await step('the watch ending after the lock', watch.exited, { shell, watch });
       const end = await audit.waitFor(isEnd((e) => e.namespace === ns && e.user === 'bob'));
       expect(end.errorCode).toBe('RMT_PROXY_LOCKED');
       expect(end.exitCode).toBeUndefined();
