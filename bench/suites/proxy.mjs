@@ -152,28 +152,23 @@ try {
     upstream: { kind: 'token', server: sim.url, token: TOKEN, ca: sim.caPem },
   });
 
-  // The least a Node reverse proxy does for the same job (no policy, no checks): a reference point.
-  const minimalChild = await startRpcChild(lib('proxy-bench-minimal.mjs'), { label: 'minimal Node proxy' });
-  children.push(minimalChild);
-  const minimal = await minimalChild.call('start', {
-    cert: serverCert.certificatePem,
-    key: serverKey.key,
-    userCaPem: userCa.trustBundlePem(),
-    groups: GROUPS,
-    upstream: { server: sim.url, token: TOKEN, ca: sim.caPem },
-  });
-
-  // The same with a raw-socket upstream client: how little a Node proxy can spend at all.
-  const rawChild = await startRpcChild(lib('proxy-bench-minimal.mjs'), { label: 'raw-socket Node proxy' });
-  children.push(rawChild);
-  const raw = await rawChild.call('start', {
-    cert: serverCert.certificatePem,
-    key: serverKey.key,
-    userCaPem: userCa.trustBundlePem(),
-    groups: GROUPS,
-    upstream: { server: sim.url, token: TOKEN, ca: sim.caPem },
-    client: 'raw',
-  });
+  // The least a Node reverse proxy does for the same job (no policy, no checks): reference points,
+  // on undici and on a raw-socket upstream client (how little a Node proxy can spend at all).
+  async function startMinimal(label, client) {
+    const child = await startRpcChild(lib('proxy-bench-minimal.mjs'), { label });
+    children.push(child);
+    const { port } = await child.call('start', {
+      cert: serverCert.certificatePem,
+      key: serverKey.key,
+      userCaPem: userCa.trustBundlePem(),
+      groups: GROUPS,
+      upstream: { server: sim.url, token: TOKEN, ca: sim.caPem },
+      client,
+    });
+    return { port, pid: child.pid };
+  }
+  const minimal = await startMinimal('minimal Node proxy', 'undici');
+  const raw = await startMinimal('raw-socket Node proxy', 'raw');
 
   let nginxWorker;
   if (nginxAvailable()) {
@@ -210,14 +205,14 @@ try {
     {
       name: 'via minimal Node proxy',
       port: minimal.port,
-      pid: minimalChild.pid,
+      pid: minimal.pid,
       tls: userTls,
       reference: true,
     },
     {
       name: 'via raw-socket Node proxy',
       port: raw.port,
-      pid: rawChild.pid,
+      pid: raw.pid,
       tls: userTls,
       reference: true,
       keepAliveOnly: true,
