@@ -182,7 +182,7 @@ export class Http1Client {
   request(request: Http1Request, handler: Http1ResponseHandler): Http1Control {
     const chunked = request.body !== null && request.headers['content-length'] === undefined;
     const head = requestHead(request, this.#hostField, chunked);
-    const exchange = new Http1Exchange(this, request, head, chunked, handler);
+    const exchange = new Http1Exchange(request, head, chunked, handler);
     if (this.#closed) {
       queueMicrotask(() =>
         exchange.fail(new Http1ClientError('UPSTREAM_CLIENT_CLOSED', 'the upstream client is closed')),
@@ -263,7 +263,6 @@ export class Http1Client {
 
 /** One request and its answer; the handler's {@link Http1Control}. */
 class Http1Exchange implements Http1Control {
-  readonly client: Http1Client;
   readonly request: Http1Request;
   readonly head: string;
   readonly chunked: boolean;
@@ -273,15 +272,10 @@ class Http1Exchange implements Http1Control {
   sent = false;
   finished = false;
   retried = false;
+  /** Takes this exchange's listeners off the request body (set while the body is being written). */
+  #detachBody: (() => void) | undefined;
 
-  constructor(
-    client: Http1Client,
-    request: Http1Request,
-    head: string,
-    chunked: boolean,
-    handler: Http1ResponseHandler,
-  ) {
-    this.client = client;
+  constructor(request: Http1Request, head: string, chunked: boolean, handler: Http1ResponseHandler) {
     this.request = request;
     this.head = head;
     this.chunked = chunked;
@@ -305,30 +299,27 @@ class Http1Exchange implements Http1Control {
 
   /** Ends the exchange with `error` (once). */
   fail(error: Error): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.connection = undefined;
-    this.request.body?.off('error', this.#onBodyError);
-    this.handler.onResponseError(this, error);
+    if (this.#finish()) this.handler.onResponseError(this, error);
   }
 
-  /** Ends the exchange with its answer complete. */
+  /** Ends the exchange with its answer complete (once). */
   complete(trailers: ResponseHeaders): void {
-    if (this.finished) return;
+    if (this.#finish()) this.handler.onResponseEnd(this, trailers);
+  }
+
+  /** Marks the exchange over and lets go of the connection and the body; false if it already was. */
+  #finish(): boolean {
+    if (this.finished) return false;
     this.finished = true;
     this.connection = undefined;
-    this.request.body?.off('error', this.#onBodyError);
-    this.handler.onResponseEnd(this, trailers);
+    this.#detachBody?.();
+    return true;
   }
 
   /** Whether a failure before any answer byte may be retried on a fresh connection. */
   retryable(): boolean {
     return !this.retried && this.request.body === null && RETRYABLE.has(this.request.method);
   }
-
-  readonly #onBodyError = (error: Error) => {
-    this.abort(new Error('the request body failed', { cause: error }));
-  };
 
   /** Writes the head and the body to `socket`, with backpressure from the socket to the body. */
   write(socket: TLSSocket): void {
@@ -341,10 +332,10 @@ class Http1Exchange implements Http1Control {
     socket.write(this.head, 'latin1');
     const expected = this.chunked ? -1 : Number(this.request.headers['content-length']);
     let written = 0;
-    body.on('error', this.#onBodyError);
+    const onError = (error: Error) => this.abort(new Error('the request body failed', { cause: error }));
     const onDrain = () => body.resume();
     const onData = (chunk: Buffer | string) => {
-      if (this.finished || this.connection === undefined) return;
+      if (this.connection === undefined) return;
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       if (bytes.length === 0) return;
       written += bytes.length;
@@ -371,9 +362,8 @@ class Http1Exchange implements Http1Control {
       }
     };
     const onEnd = () => {
-      body.off('data', onData);
-      socket.off('drain', onDrain);
-      if (this.finished || this.connection === undefined) return;
+      this.#detachBody?.();
+      if (this.connection === undefined) return;
       if (expected >= 0 && written !== expected) {
         this.abort(
           new Http1ClientError(
@@ -385,10 +375,19 @@ class Http1Exchange implements Http1Control {
       }
       if (this.chunked) socket.write('0\r\n\r\n', 'latin1');
       this.sent = true;
-      this.request.body?.off('error', this.#onBodyError);
     };
+    // Once the exchange is over (answered early, aborted, failed) the body is no longer relayed;
+    // a body paused for backpressure stays paused, and Node's server discards what is left of it.
+    this.#detachBody = () => {
+      this.#detachBody = undefined;
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      socket.off('drain', onDrain);
+    };
+    body.on('error', onError);
     body.on('data', onData);
-    body.once('end', onEnd);
+    body.on('end', onEnd);
   }
 }
 
