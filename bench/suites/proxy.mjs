@@ -268,17 +268,17 @@ try {
     return sorted[Math.floor(sorted.length / 2)];
   };
   const roundsOf = new Map(targets.map((t) => [t, []]));
-  for (const target of targets) {
-    // Warm-up (JIT, connection pools on both sides) is not measured.
-    await load.call('keepAlive', {
+  // Keep-alive GETs that are not measured: JIT, and connection pools on both sides.
+  const warmUp = (target, ms) =>
+    load.call('keepAlive', {
       origin: target.origin,
       tls: target.tls,
       headers: target.headers,
       path: PATH,
       connections,
-      durationMs: warmupMs,
+      durationMs: ms,
     });
-  }
+  for (const target of targets) await warmUp(target, warmupMs);
   for (let round = 0; round < rounds; round++) {
     for (const target of targets) {
       const params = { headers: target.headers, path: PATH, connections, durationMs };
@@ -366,14 +366,7 @@ try {
     const rateRows = [];
     for (const target of targets.filter((t) => !t.name.startsWith('bare') && !t.keepAliveOnly)) {
       // The servers closed the idle keep-alive connections meanwhile: open them again, unmeasured.
-      await load.call('keepAlive', {
-        origin: target.origin,
-        tls: target.tls,
-        headers: target.headers,
-        path: PATH,
-        connections,
-        durationMs: 1000,
-      });
+      await warmUp(target, 1000);
       const r = await measured(target, 'rateLimited', {
         headers: target.headers,
         path: PATH,
