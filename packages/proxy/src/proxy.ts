@@ -168,7 +168,34 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     onError: (error) => onError(error),
   });
   const pool = new UpstreamPool(options.upstream);
-  const sessions = new OpenSessions();
+  // Whether an open session (watch, exec…) may go on: no lock applies to it now…
+  const lockOnSession = (exchange: ProxyExchange, at: number) => {
+    const lock =
+      options.locks &&
+      exchange.identity &&
+      findLock(options.locks.current(), exchange.identity, exchange.cluster?.name, at);
+    return lock ? lockedError(lock) : undefined;
+  };
+  // …and the current roles still allow it.
+  const accessLostBySession = (exchange: ProxyExchange) => {
+    const { identity, cluster, attributes } = exchange;
+    if (!identity || !cluster || !attributes) return undefined;
+    try {
+      const checker = options.access.forIdentity(identity);
+      if (!checker.canAccessCluster(cluster)) return clusterNotFound(cluster.name);
+      const decision = checker.checkRequest(cluster, attributes);
+      return decision.allowed ? undefined : decision.error;
+    } catch (error) {
+      // Fail closed: a session whose access cannot be re-established is ended.
+      return RemotelerError.is(error)
+        ? error
+        : new RemotelerError('RMT_INTERNAL', 'access could not be re-checked', { cause: error });
+    }
+  };
+  const sessions = new OpenSessions({
+    check: (exchange, at) => lockOnSession(exchange, at) ?? accessLostBySession(exchange),
+    now: () => now().getTime(),
+  });
   const steps: readonly ProxyStep[] = composePipeline(
     {
       authenticate: createAuthenticateStep(options.identityDecoder),
@@ -206,33 +233,10 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     else if (options.checkImpersonation !== false && listener.acceptor.listening) reportCheck(event.cluster);
   });
   const upgraded = new Set<Duplex>();
-  // A role change that removes access ends the sessions and watches that relied on it.
-  const unsubscribeRoles = options.access.onRolesChanged?.(() => {
-    sessions.endWhere((exchange) => {
-      const { identity, cluster, attributes } = exchange;
-      if (!identity || !cluster || !attributes) return undefined;
-      try {
-        const checker = options.access.forIdentity(identity);
-        if (!checker.canAccessCluster(cluster)) return clusterNotFound(cluster.name);
-        const decision = checker.checkRequest(cluster, attributes);
-        return decision.allowed ? undefined : decision.error;
-      } catch (error) {
-        // Fail closed: a session whose access cannot be re-established is ended.
-        return RemotelerError.is(error)
-          ? error
-          : new RemotelerError('RMT_INTERNAL', 'access could not be re-checked', { cause: error });
-      }
-    });
-  });
-  // A new lock reaches sessions that are already open (watches, exec…), not just the next request.
-  const unsubscribeLocks = options.locks?.subscribe?.(() => {
-    const locks = options.locks?.current() ?? [];
-    const at = now().getTime();
-    sessions.endWhere((exchange) => {
-      const lock = exchange.identity && findLock(locks, exchange.identity, exchange.cluster?.name, at);
-      return lock ? lockedError(lock) : undefined;
-    });
-  });
+  // A role change that removes access, or a new lock, ends the sessions and watches they apply to
+  // (not just the next request); each session is also checked when it opens.
+  const unsubscribeRoles = options.access.onRolesChanged?.(() => sessions.recheck());
+  const unsubscribeLocks = options.locks?.subscribe?.(() => sessions.recheck());
   let closing: Promise<void> | undefined;
 
   const audit = (exchange: ProxyExchange) => {
