@@ -21,6 +21,7 @@ export {
   CLIENT_CERTIFICATE_HEADER,
   CLIENT_IP_HEADER,
 } from './http/auth-web-api.js';
+export { headerLines, type WebApiRequest, type WebApiResponse } from './http/web-messages.js';
 export { checkLoopbackRedirect } from './loopback-redirect.js';
 export type { AuthServiceOptions, ConnectorRegistration, ProvisionedJoinToken } from './options.js';
 export { s256Challenge } from './pkce.js';

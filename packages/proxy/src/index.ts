@@ -52,6 +52,13 @@ export {
   resolveProxyLimits,
 } from './limits/proxy-limits.js';
 export { type RateDecision, UserRateLimiter, type UserRateLimiterOptions } from './limits/rate-limiter.js';
+export {
+  headersDistinctOf,
+  isHttp2Request,
+  type ProxyRequest,
+  type ProxyResponse,
+  requestHasBody,
+} from './listener/http-messages.js';
 export { type ProxyHeader, readProxyHeader } from './listener/proxy-protocol.js';
 export {
   createProxyProtocolAcceptor,

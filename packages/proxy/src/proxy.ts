@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type AuditSink, type RecordingStore, RemotelerError } from '@remoteler/core';
@@ -7,6 +7,12 @@ import { findLock, type LockSource, lockedError } from './access/lock-source.js'
 import type { UserCertificateDecoder } from './identity/user-certificate-decoder.js';
 import { createLimitsStep } from './limits/limits-step.js';
 import { type ProxyLimits, resolveProxyLimits } from './limits/proxy-limits.js';
+import {
+  headerListSize,
+  isHttp2Request,
+  type ProxyRequest,
+  type ProxyResponse,
+} from './listener/http-messages.js';
 import type { ProxyProtocolOptions } from './listener/proxy-protocol-acceptor.js';
 import { createTlsListener, type ListenerTlsMaterial, type TlsListener } from './listener/tls-listener.js';
 import type { ProxyAuditEvent } from './pipeline/audit-event.js';
@@ -52,6 +58,11 @@ export interface ProxyOptions {
   readonly maxHeaderSize?: number;
   /** Time a client has to send a request head, in ms. Default 20 000. */
   readonly headersTimeoutMs?: number;
+  /**
+   * Offer HTTP/2 to clients by ALPN, as kube-apiserver does; kubectl then multiplexes its requests
+   * and watches over one connection (exec, attach and port-forward stay on HTTP/1.1). Default true.
+   */
+  readonly http2?: boolean;
   /** How long `close()` waits for in-flight requests before cutting them, in ms. Default 10 000. */
   readonly closeTimeoutMs?: number;
   /** Check at `listen()` (and when clusters are added) that the Proxy may impersonate upstream. Default true. */
@@ -74,7 +85,7 @@ export interface ProxyOptions {
    * `handle` for a remote Auth service. Upgrades on those paths are refused. Default: none (every
    * path is Kubernetes).
    */
-  readonly webApi?: (request: IncomingMessage, response: ServerResponse, context: WebApiContext) => void;
+  readonly webApi?: (request: ProxyRequest, response: ProxyResponse, context: WebApiContext) => void;
   /**
    * PROXY protocol v1/v2 from trusted load balancers (their addresses or CIDR ranges): the client
    * address in audit events, `X-Forwarded-For` and the web API is then the one the balancer names.
@@ -164,6 +175,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     material: tlsMaterial,
     ...(options.maxHeaderSize !== undefined && { maxHeaderSize: options.maxHeaderSize }),
     ...(options.headersTimeoutMs !== undefined && { headersTimeoutMs: options.headersTimeoutMs }),
+    ...(options.http2 !== undefined && { http2: options.http2 }),
     ...(options.proxyProtocol && { proxyProtocol: options.proxyProtocol }),
     onError: (error) => onError(error),
   });
@@ -275,8 +287,8 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
 
   const handle = async (
     kind: ProxyExchange['kind'],
-    req: IncomingMessage,
-    res: ServerResponse | undefined,
+    req: ProxyRequest,
+    res: ProxyResponse | undefined,
     socket: Duplex,
     head: Buffer | undefined,
   ) => {
@@ -317,7 +329,19 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
   };
 
   const webApi = options.webApi;
-  listener.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const maxHeaderSize = options.maxHeaderSize ?? 16_384;
+  const onRequest = (req: ProxyRequest, res: ProxyResponse) => {
+    // node:http's parser answers an oversized HTTP/1.1 head itself; HTTP/2's limit is ours to keep.
+    if (isHttp2Request(req) && headerListSize(req.rawHeaders) > maxHeaderSize) {
+      sendStatus(
+        res,
+        new RemotelerError(
+          'RMT_PROXY_HEADERS_TOO_LARGE',
+          `the request headers are larger than the ${maxHeaderSize} bytes the Proxy accepts`,
+        ),
+      );
+      return;
+    }
     if (webApi && isWebApiPath(req.url)) {
       try {
         webApi(req, res, { clientAddress: listener.clientAddress(req.socket) });
@@ -328,8 +352,12 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
       }
       return;
     }
-    void handle('request', req, res, req.socket, undefined);
-  });
+    // An HTTP/2 exchange's own transport is its stream: cutting it leaves the connection's other
+    // streams alone.
+    void handle('request', req, res, isHttp2Request(req) ? req.stream : req.socket, undefined);
+  };
+  listener.server.on('request', onRequest);
+  listener.http2Server?.on('request', onRequest);
   listener.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (webApi && isWebApiPath(req.url)) {
       socket.on('error', () => socket.destroy());
@@ -380,6 +408,8 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
           else acceptor.close(() => resolve());
         });
         server.closeIdleConnections();
+        // GOAWAY: open streams go on until the deadline, new ones are refused.
+        listener.closeHttp2Sessions(true);
         let timer: NodeJS.Timeout | undefined;
         const deadline = new Promise<void>((resolve) => {
           timer = setTimeout(resolve, options.closeTimeoutMs ?? 10_000);
@@ -388,6 +418,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
         await Promise.race([stopped, deadline]);
         clearTimeout(timer);
         server.closeAllConnections();
+        listener.closeHttp2Sessions(false);
         for (const socket of upgraded) socket.destroy();
         await pool.close();
         await stopped;

@@ -1,10 +1,10 @@
 import { X509Certificate } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthForwarder, isWebApiPath } from '../src/index.js';
+import { createAuthForwarder, isWebApiPath, type ProxyRequest, type ProxyResponse } from '../src/index.js';
 import { proxyRequest, rawExchange } from './support/proxy-client.js';
 import { type ProxyFixture, startProxyFixture } from './support/proxy-fixture.js';
 import { createTestPki, type Pem, type TestPki } from './support/test-pki.js';
@@ -97,7 +97,7 @@ describe('a Proxy with a web API on its port', () => {
   beforeAll(async () => {
     fixture = await startProxyFixture(pki, {
       proxy: {
-        webApi: (req: IncomingMessage, res: ServerResponse) => {
+        webApi: (req: ProxyRequest, res: ProxyResponse) => {
           served.push(req.url ?? '');
           res.writeHead(200, { 'content-type': 'application/json' }).end('{"web":true}');
         },

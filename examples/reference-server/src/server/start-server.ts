@@ -25,6 +25,8 @@ import {
   LockStoreSource,
   MemoryClusterRegistry,
   type ProxyLimits,
+  type ProxyRequest,
+  type ProxyResponse,
   type RemotelerProxy,
 } from '@remoteler/proxy';
 import type { ClusterConfig, ServerConfig } from '../config/schema.js';
@@ -318,9 +320,7 @@ export async function startServer(
     // ---------------------------------------------------------------- Proxy
     let proxy: RemotelerProxy | undefined;
     let webUrl: string | undefined;
-    let webApi:
-      | ((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void)
-      | undefined;
+    let webApi: ((req: ProxyRequest, res: ProxyResponse) => void) | undefined;
     const clusterStatus = new Map<string, ReadinessCheck>();
     let proxyHostCaPem: string | undefined;
     if (runsProxy) {

@@ -1,5 +1,4 @@
 import { X509Certificate } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { type DecodedHostCertificate, type DecodedUserCertificate, RemotelerError } from '@remoteler/core';
@@ -23,11 +22,12 @@ import {
   ssoRedeemSchema,
   ssoStartSchema,
 } from './schemas.js';
+import { headerLines, type WebApiRequest, type WebApiResponse } from './web-messages.js';
 
 type Handler = (context: RequestContext) => Promise<Reply>;
 
 interface RequestContext {
-  readonly request: IncomingMessage;
+  readonly request: WebApiRequest;
   readonly url: URL;
   readonly clientIp: string | undefined;
   readonly caller: Caller;
@@ -128,8 +128,8 @@ export class AuthWebApi {
    * (a Proxy behind a PROXY-protocol load balancer); it is the host's word, not the client's.
    */
   handle(
-    request: IncomingMessage,
-    response: ServerResponse,
+    request: WebApiRequest,
+    response: WebApiResponse,
     context?: { readonly clientAddress?: string | undefined },
   ): void {
     void this.#handle(request, response, context?.clientAddress);
@@ -347,15 +347,16 @@ export class AuthWebApi {
     ];
   }
 
-  async #handle(request: IncomingMessage, response: ServerResponse, hostAddress?: string): Promise<void> {
+  async #handle(request: WebApiRequest, response: WebApiResponse, hostAddress?: string): Promise<void> {
     let reply: Reply;
     try {
       reply = await this.#route(request, hostAddress);
     } catch (error) {
       reply = this.#errorReply(error);
       // A body we did not read (too large, wrong type, refused early) must not be parsed as the
-      // next request on a kept-alive connection.
-      if (!request.complete) reply = { ...reply, headers: { ...reply.headers, connection: 'close' } };
+      // next request on a kept-alive connection. (An HTTP/2 stream ends by itself.)
+      if (!request.complete && request.httpVersionMajor !== 2)
+        reply = { ...reply, headers: { ...reply.headers, connection: 'close' } };
     }
     const headers: Record<string, string> = {
       'cache-control': 'no-store',
@@ -374,10 +375,13 @@ export class AuthWebApi {
         })
         .end(text);
     }
-    if (headers.connection === 'close') response.once('finish', () => request.socket.destroySoon?.());
+    if (headers.connection === 'close')
+      response.once('finish', () =>
+        (request as { socket: { destroySoon?: () => void } }).socket.destroySoon?.(),
+      );
   }
 
-  async #route(request: IncomingMessage, hostAddress: string | undefined): Promise<Reply> {
+  async #route(request: WebApiRequest, hostAddress: string | undefined): Promise<Reply> {
     const url = new URL(request.url ?? '/', 'https://auth.invalid');
     for (const route of this.#routes) {
       const match = route.pattern.exec(url.pathname);
@@ -405,17 +409,17 @@ export class AuthWebApi {
    * {@link CLIENT_CERTIFICATE_HEADER}. From anyone else both headers are ignored (X-Forwarded-For is
    * never read: any client can send it).
    */
-  #caller(request: IncomingMessage, hostAddress: string | undefined): Caller {
+  #caller(request: WebApiRequest, hostAddress: string | undefined): Caller {
     const socket = request.socket as TLSSocket;
     const socketAddress = hostAddress ?? socket.remoteAddress;
     // `authorized` is the TLS layer's verdict against the listener's bundles; the decoder then
     // checks the kind (user vs host CA) and the identity encoding.
     const peer = socket.authorized ? socket.getPeerX509Certificate?.() : undefined;
-    const forwardedIp = request.headersDistinct[CLIENT_IP_HEADER];
+    const forwardedIp = headerLines(request, CLIENT_IP_HEADER);
     if (!peer || forwardedIp === undefined || !this.#isProxy(peer))
       return { certificate: peer, forwarded: false, clientIp: socketAddress };
     const ip = forwardedIp.length === 1 && isIP(forwardedIp[0] as string) !== 0 ? forwardedIp[0] : undefined;
-    const relayed = request.headersDistinct[CLIENT_CERTIFICATE_HEADER];
+    const relayed = headerLines(request, CLIENT_CERTIFICATE_HEADER);
     let certificate: X509Certificate | undefined;
     if (relayed?.length === 1) {
       try {

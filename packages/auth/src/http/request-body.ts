@@ -1,15 +1,14 @@
-import type { IncomingMessage } from 'node:http';
 import { RemotelerError } from '@remoteler/core';
+import { hasRequestBody, type WebApiRequest } from './web-messages.js';
 
 /**
  * Reads a JSON request body of at most `maxBytes`. A missing body is `{}` (endpoints whose every
  * field is optional); a body that is not `application/json` is refused before it is read, a larger
  * one as soon as the limit is passed (from Content-Length when present, so nothing is buffered).
  */
-export async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
+export async function readJsonBody(request: WebApiRequest, maxBytes: number): Promise<unknown> {
   const declared = request.headers['content-length'];
-  const chunked = request.headers['transfer-encoding'] !== undefined;
-  if (!chunked && (declared === undefined || declared === '0')) return {};
+  if (!hasRequestBody(request)) return {};
   const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json')
     throw new RemotelerError(

@@ -1,5 +1,4 @@
 import { generateKeyPairSync } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthWebApi } from '@remoteler/auth';
 import { createAccessChecker, type Lock } from '@remoteler/core';
 import {
@@ -8,6 +7,8 @@ import {
   createProxy,
   type LockSource,
   MemoryClusterRegistry,
+  type ProxyRequest,
+  type ProxyResponse,
   type RemotelerProxy,
 } from '@remoteler/proxy';
 import type { KubeApiSimulator } from '@remoteler/testkit';
@@ -41,7 +42,7 @@ export async function startSimulatedProxy(
   token: string,
   locks?: LockSource,
   /** Serves the web API (`/v1/…`) on the Proxy's port; may be bound once Auth exists. */
-  webApi?: (req: IncomingMessage, res: ServerResponse) => void,
+  webApi?: (req: ProxyRequest, res: ProxyResponse) => void,
 ): Promise<{ proxy: RemotelerProxy; address: string; tls: { cert: string; key: string } }> {
   const { userCa, hostCa, decoder, roles } = parts;
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -112,7 +113,7 @@ export async function startWebPortStack(
   token: string,
   options: Parameters<typeof startAuthStack>[0] = {},
 ): Promise<WebPortStack> {
-  let web: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let web: ((req: ProxyRequest, res: ProxyResponse) => void) | undefined;
   let started: Awaited<ReturnType<typeof startSimulatedProxy>> | undefined;
   const stack = await startAuthStack({
     ...options,

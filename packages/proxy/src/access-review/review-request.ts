@@ -1,5 +1,5 @@
-import type { IncomingMessage } from 'node:http';
 import { type KubeRequestAttributes, RemotelerError } from '@remoteler/core';
+import type { ProxyRequest } from '../listener/http-messages.js';
 import { type AccessReviewRequest, decodeAccessReview, REVIEW_RESOURCES } from './review-codec.js';
 
 /** The largest review body read, in bytes (kubectl's are under 1 KiB). */
@@ -26,7 +26,7 @@ export function reviewKindOf(attributes: KubeRequestAttributes): AccessReviewReq
 /** Reads and decodes a review request body, at most {@link MAX_REVIEW_BODY_BYTES}. */
 export async function readAccessReview(
   kind: AccessReviewRequest['kind'],
-  req: IncomingMessage,
+  req: ProxyRequest,
 ): Promise<AccessReviewRequest> {
   const chunks: Buffer[] = [];
   let size = 0;

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RemotelerError } from '@remoteler/core';
+import { requestHasBody } from '../listener/http-messages.js';
 import { established, type ProxyExchange } from '../pipeline/exchange.js';
 import type { ProxyStep } from '../pipeline/pipeline.js';
 import { UserConcurrencyLimiter } from './concurrency-limiter.js';
@@ -83,7 +84,8 @@ export function createLimitsStep(limits: ResolvedProxyLimits, now: () => number)
       if (max === 0) return;
       const declared = exchange.req.headers['content-length'];
       if (declared !== undefined && Number(declared) > max) throw tooLarge(max);
-      if (declared === undefined && exchange.req.headers['transfer-encoding'] !== undefined) {
+      // A body of unknown length: chunked over HTTP/1.1, or HTTP/2 DATA without Content-Length.
+      if (declared === undefined && requestHasBody(exchange.req)) {
         let seen = 0;
         const capped = new Transform({
           transform(chunk: Buffer, _encoding, callback) {

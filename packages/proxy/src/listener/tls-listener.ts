@@ -1,6 +1,8 @@
 import { constants } from 'node:crypto';
+import { createServer as createHttp2Server, type Http2Server, type ServerHttp2Session } from 'node:http2';
 import { createServer, type Server } from 'node:https';
 import type { Server as NetServer } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { createProxyProtocolAcceptor, type ProxyProtocolOptions } from './proxy-protocol-acceptor.js';
 
 /** PEM material of the listener; read again for every new connection, so rotation needs no restart. */
@@ -30,25 +32,50 @@ export interface TlsListenerOptions {
   readonly proxyProtocol?: ProxyProtocolOptions;
   /** Receives malformed or missing PROXY headers from trusted sources. Default: none. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Offer HTTP/2 by ALPN (`h2` before `http/1.1`), as kube-apiserver does: kubectl then sends its
+   * ordinary requests and watches as streams of one connection. Upgrades (exec, attach,
+   * port-forward) always come over HTTP/1.1. Default: true.
+   */
+  readonly http2?: boolean;
+  /** Most concurrent streams one HTTP/2 client may open (Go's default, which kube-apiserver keeps). Default 250. */
+  readonly http2MaxConcurrentStreams?: number;
 }
 
 /** The listener and the function that re-reads TLS material immediately (e.g. right after a CA rotation). */
 export interface TlsListener {
-  /** The node:https server: requests, upgrades and TLS. */
+  /** The node:https server: TLS, HTTP/1.1 requests and upgrades. */
   readonly server: Server;
+  /**
+   * Serves the connections that chose `h2` by ALPN (its `request` event gives compatibility-API
+   * requests); undefined when HTTP/2 is off. It never listens itself.
+   */
+  readonly http2Server: Http2Server | undefined;
   /** The server that listens: `server` itself, or the PROXY protocol acceptor in front of it. */
   readonly acceptor: NetServer;
   refreshTls(): void;
+  /**
+   * Ends the HTTP/2 connections: `graceful` sends GOAWAY and lets open streams finish (new ones
+   * are refused); otherwise they are destroyed at once.
+   */
+  closeHttp2Sessions(graceful: boolean): void;
   /** The client's address: from the PROXY header when a trusted balancer sent one, else the TCP peer's. */
   clientAddress(socket: { readonly remoteAddress?: string | undefined }): string | undefined;
 }
 
 /**
- * An HTTPS (HTTP/1.1) server that *requests* a client certificate but does not require one, so that
- * a request without a valid certificate gets a 401 Status that tells the user what to do instead
- * of an opaque TLS alert. Whether the certificate verified against the user-CA bundle is left in
- * `socket.authorized` for the authenticate step, which runs first for every request and upgrade.
- * TLS 1.2 is the minimum; sessions are never resumed.
+ * An HTTPS server (HTTP/2 and HTTP/1.1, chosen per connection by ALPN) that *requests* a client
+ * certificate but does not require one, so that a request without a valid certificate gets a 401
+ * Status that tells the user what to do instead of an opaque TLS alert. Whether the certificate
+ * verified against the user-CA bundle is left in `socket.authorized` for the authenticate step,
+ * which runs first for every request and upgrade, on either protocol. TLS 1.2 is the minimum;
+ * sessions are never resumed.
+ *
+ * One TLS server accepts every connection. The node:https machinery serves HTTP/1.1 with its
+ * guards (head size, head timeout, keep-alive); a connection that chose `h2` is handed to a
+ * node:http2 server instead, whose guards are the HTTP/2 counterparts: the header list size, a
+ * stream limit, and an idle timer that closes a connection without open streams (before its first
+ * request: within the head timeout; after: within the keep-alive timeout).
  */
 export function createTlsListener(options: TlsListenerOptions): TlsListener {
   let current = options.material();
@@ -64,20 +91,21 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
     // 16 KiB one that the connection keeps for its life (about 14 KiB RSS per open watch).
     secureOptions: constants.SSL_OP_NO_TICKET,
   });
+  const http2 = options.http2 ?? true;
+  const maxHeaderSize = options.maxHeaderSize ?? 16_384;
+  const headersTimeoutMs = options.headersTimeoutMs ?? 20_000;
+  const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 60_000;
   const server = createServer({
     ...context(current),
     requestCert: true,
     rejectUnauthorized: false,
-    ALPNProtocols: ['http/1.1'],
-    maxHeaderSize: options.maxHeaderSize ?? 16_384,
-    headersTimeout: options.headersTimeoutMs ?? 20_000,
+    ALPNProtocols: http2 ? ['h2', 'http/1.1'] : ['http/1.1'],
+    maxHeaderSize,
+    headersTimeout: headersTimeoutMs,
     // Node enforces headersTimeout only when it sweeps connections; sweep often enough that a
     // slow-loris client is cut close to the limit, not up to 30 s (Node's default sweep) later.
-    connectionsCheckingInterval: Math.min(
-      5_000,
-      Math.max(250, Math.floor((options.headersTimeoutMs ?? 20_000) / 4)),
-    ),
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 60_000,
+    connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(headersTimeoutMs / 4))),
+    keepAliveTimeout: keepAliveTimeoutMs,
     // A request body still arriving after this long is abandoned; responses (watches) are not limited.
     requestTimeout: 300_000,
   });
@@ -91,13 +119,84 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
   // Prepended so that it runs before node:tls wraps the new TCP socket with the shared context:
   // the handshake of this very connection already uses the refreshed trust bundle.
   server.prependListener('connection', refreshTls);
+  const h2 = http2
+    ? serveHttp2(server, {
+        maxHeaderSize,
+        headersTimeoutMs,
+        keepAliveTimeoutMs,
+        maxConcurrentStreams: options.http2MaxConcurrentStreams ?? 250,
+      })
+    : undefined;
   const front = options.proxyProtocol
     ? createProxyProtocolAcceptor(server, options.proxyProtocol, options.onError ?? (() => {}))
     : undefined;
   return {
     server,
+    http2Server: h2?.server,
     acceptor: front?.server ?? server,
     refreshTls,
+    closeHttp2Sessions: (graceful) => h2?.closeSessions(graceful),
     clientAddress: (socket) => front?.sourceOf(socket) ?? socket.remoteAddress,
+  };
+}
+
+/**
+ * Takes the connections that chose `h2` away from the HTTP/1.1 machinery of `tls` and serves them
+ * with a node:http2 server. node:https registers its connection handler on `secureConnection`;
+ * it is replaced by one that dispatches on the negotiated protocol.
+ */
+function serveHttp2(
+  tls: Server,
+  limits: {
+    readonly maxHeaderSize: number;
+    readonly headersTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+    readonly maxConcurrentStreams: number;
+  },
+): { server: Http2Server; closeSessions(graceful: boolean): void } {
+  const server = createHttp2Server({
+    settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderSize },
+  });
+  const sessions = new Set<ServerHttp2Session>();
+  server.on('session', (session: ServerHttp2Session) => {
+    sessions.add(session);
+    let open = 0;
+    let timer: NodeJS.Timeout | undefined;
+    // A connection without open streams is closed after a while: within the head timeout before
+    // its first request (a client that never completes one), within the keep-alive timeout after.
+    const idle = (ms: number) => {
+      timer = setTimeout(() => session.close(), ms);
+      timer.unref();
+    };
+    idle(limits.headersTimeoutMs);
+    session.on('stream', (stream) => {
+      open++;
+      clearTimeout(timer);
+      stream.once('close', () => {
+        if (--open === 0 && !session.closed && !session.destroyed) idle(limits.keepAliveTimeoutMs);
+      });
+    });
+    // Errors end the session; the streams' own handlers report what matters.
+    session.on('error', () => session.destroy());
+    session.once('close', () => {
+      clearTimeout(timer);
+      sessions.delete(session);
+    });
+  });
+  const [http1] = tls.listeners('secureConnection') as ((socket: TLSSocket) => void)[];
+  if (!http1) throw new Error('node:https registered no secureConnection handler');
+  tls.removeListener('secureConnection', http1);
+  tls.on('secureConnection', (socket: TLSSocket) => {
+    if (socket.alpnProtocol === 'h2') server.emit('connection', socket);
+    else http1.call(tls, socket);
+  });
+  return {
+    server,
+    closeSessions(graceful) {
+      for (const session of sessions) {
+        if (graceful) session.close();
+        else session.destroy();
+      }
+    },
   };
 }

@@ -1,8 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import type { AccessChecker, Identity, KubeRequestAttributes } from '@remoteler/core';
 import { RemotelerError } from '@remoteler/core';
 import type { ImpersonatedPrincipals } from '../impersonation/impersonation.js';
+import type { ProxyRequest, ProxyResponse } from '../listener/http-messages.js';
 import type { ProxyCluster } from '../routing/cluster.js';
 import type { RouteTarget } from '../routing/route-request.js';
 import type { RelayObserver } from '../sessions/relay-observer.js';
@@ -15,10 +15,14 @@ import type { RelayObserver } from '../sessions/relay-observer.js';
 export interface ProxyExchange {
   /** `request` for ordinary HTTP, `upgrade` for exec/attach/port-forward handshakes. */
   readonly kind: 'request' | 'upgrade';
-  readonly req: IncomingMessage;
+  /** The request, over HTTP/1.1 or HTTP/2 (upgrades: HTTP/1.1 only). */
+  readonly req: ProxyRequest;
   /** The response, for `request` exchanges. */
-  readonly res: ServerResponse | undefined;
-  /** The client connection: for `upgrade` exchanges the raw socket to answer on. */
+  readonly res: ProxyResponse | undefined;
+  /**
+   * The client's transport: for `upgrade` exchanges the raw socket to answer on; for HTTP/2
+   * requests the exchange's own stream, so that cutting it leaves the connection's other streams.
+   */
   readonly socket: Duplex;
   /** Bytes the client sent after the upgrade request head (`upgrade` only). */
   readonly head: Buffer | undefined;
@@ -90,8 +94,8 @@ export class PipelineExchange implements ProxyExchange {
 
   constructor(
     readonly kind: 'request' | 'upgrade',
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse | undefined,
+    readonly req: ProxyRequest,
+    readonly res: ProxyResponse | undefined,
     readonly socket: Duplex,
     readonly head: Buffer | undefined,
     readonly receivedAt: Date,

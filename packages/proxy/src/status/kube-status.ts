@@ -1,6 +1,7 @@
-import { type ServerResponse, STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
+import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RemotelerError } from '@remoteler/core';
+import type { ProxyResponse } from '../listener/http-messages.js';
 
 /**
  * A Kubernetes `meta/v1` Status object (k8s-protocols §12). kubectl prints a failure as
@@ -26,6 +27,7 @@ const REASONS: Readonly<Record<number, string>> = {
   409: 'Conflict',
   413: 'RequestEntityTooLarge',
   429: 'TooManyRequests',
+  431: 'BadRequest',
   500: 'InternalError',
   501: 'NotImplemented',
   503: 'ServiceUnavailable',
@@ -54,7 +56,7 @@ export function kubeStatusFor(error: unknown): KubeStatus {
 }
 
 /** Answers an HTTP request with the Status for `error`, unless a response has already started. */
-export function sendStatus(res: ServerResponse, error: unknown): void {
+export function sendStatus(res: ProxyResponse, error: unknown): void {
   const status = kubeStatusFor(error);
   if (res.headersSent) {
     // Part of an upstream answer is already on the wire; the only honest signal left is to cut it.

@@ -1,5 +1,5 @@
-import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { ProxyResponse } from '../listener/http-messages.js';
 
 /** The upstream body stopped before its end, or the client connection closed before the response finished. */
 export class PrematureCloseError extends Error {
@@ -22,7 +22,7 @@ export class PrematureCloseError extends Error {
  * Not `stream.pipeline(body, res)`: it keeps an AbortController, two end-of-stream trackers and
  * about thirty closures per pair, and an open watch holds them for its whole life.
  */
-export function relayLongResponse(body: Readable, res: ServerResponse): Promise<void> {
+export function relayLongResponse(body: Readable, res: ProxyResponse): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const settle = (error: Error | undefined) => {

@@ -1,6 +1,6 @@
-import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { responseHeadersForClient } from '../impersonation/upstream-headers.js';
+import type { ProxyResponse } from '../listener/http-messages.js';
 import type { Http1Client, Http1Control, Http1ResponseHandler } from './http1/http1-client.js';
 
 /** An ordinary (short) request as the forward step sends it upstream. */
@@ -34,7 +34,7 @@ export const SMALL_ANSWER_BYTES = 64 * 1024;
 export function relayOrdinaryRequest(
   client: Http1Client,
   request: OrdinaryRequest,
-  res: ServerResponse,
+  res: ProxyResponse,
 ): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let controller: Http1Control | undefined;
@@ -79,7 +79,8 @@ export function relayOrdinaryRequest(
           collected.push(chunk);
           return;
         }
-        if (!res.write(chunk)) {
+        // Both response kinds take a Buffer; TypeScript cannot call the union of their overloads.
+        if (!(res as { write(chunk: Buffer): boolean }).write(chunk)) {
           active.pause();
           res.once('drain', resume);
         }

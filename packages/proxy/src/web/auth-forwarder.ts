@@ -1,8 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { TLSSocket } from 'node:tls';
 import { RemotelerError } from '@remoteler/core';
 import { Agent, type Dispatcher } from 'undici';
+import type { ProxyRequest, ProxyResponse } from '../listener/http-messages.js';
 
 /** TLS material with which the Proxy calls the Auth service: its host certificate and the host CA. */
 export interface AuthForwarderTls {
@@ -30,8 +30,8 @@ export interface AuthForwarderOptions {
 export interface AuthForwarder {
   /** Forwards one request (to be passed as `ProxyOptions.webApi`); never throws. */
   handle(
-    request: IncomingMessage,
-    response: ServerResponse,
+    request: ProxyRequest,
+    response: ProxyResponse,
     context?: { readonly clientAddress?: string | undefined },
   ): void;
   /** Closes the connections to Auth after in-flight requests. Idempotent. */
@@ -60,7 +60,7 @@ function authUnavailable(cause: unknown): RemotelerError {
   return new RemotelerError('RMT_PROXY_AUTH_UNAVAILABLE', 'the Auth service could not be reached', { cause });
 }
 
-function sendError(response: ServerResponse, error: RemotelerError): void {
+function sendError(response: ProxyResponse, error: RemotelerError): void {
   if (response.headersSent) {
     response.destroy();
     return;
@@ -113,8 +113,8 @@ export function createAuthForwarder(options: AuthForwarderOptions): AuthForwarde
   };
 
   const forward = async (
-    request: IncomingMessage,
-    response: ServerResponse,
+    request: ProxyRequest,
+    response: ProxyResponse,
     clientAddress: string | undefined,
   ): Promise<void> => {
     if (closed) throw authUnavailable(new Error('the Auth forwarder is closed'));

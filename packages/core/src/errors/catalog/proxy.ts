@@ -133,6 +133,13 @@ export const PROXY_ERRORS = defineErrors({
       'The request body is larger than the Proxy accepts for a non-streaming request (limits.maxRequestBodyBytes).',
     hint: 'Send a smaller object (split large manifests), or ask the operator to raise limits.maxRequestBodyBytes.',
   },
+  RMT_PROXY_HEADERS_TOO_LARGE: {
+    category: 'input',
+    status: 431,
+    summary:
+      'The request headers of an HTTP/2 request are larger than the Proxy accepts (maxHeaderSize, counted as HTTP/2 counts a header list).',
+    hint: 'Send fewer or shorter headers, or ask the operator to raise the Proxy’s maxHeaderSize.',
+  },
   RMT_PROXY_RATE_LIMITED: {
     category: 'rate-limited',
     summary:

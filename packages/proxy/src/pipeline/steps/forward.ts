@@ -10,6 +10,7 @@ import { createListFilter } from '../../filtering/list-filter.js';
 import { negotiateFilteredRequest } from '../../filtering/negotiate.js';
 import { createWatchFilter } from '../../filtering/watch-filter.js';
 import { responseHeadersForClient } from '../../impersonation/upstream-headers.js';
+import { requestHasBody } from '../../listener/http-messages.js';
 import type { RouteTarget } from '../../routing/route-request.js';
 import type { StreamingResponse } from '../../upstream/h2-streaming-client.js';
 import { Http1ProtocolError } from '../../upstream/http1/response-parser.js';
@@ -41,11 +42,6 @@ export function isLongRunning(route: RouteTarget): boolean {
 // What kubectl and client libraries upgrade to (k8s-protocols §5-§7); port-forward over WebSocket
 // is `Upgrade: websocket` with the `SPDY/3.1+portforward.k8s.io` subprotocol.
 const UPGRADE_PROTOCOLS = /^(?:websocket|spdy\/3\.1)$/i;
-
-function hasBody(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
-  const length = headers['content-length'];
-  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
 
 function unavailable(cluster: string, cause: unknown): RemotelerError {
   if (RemotelerError.hasCode(cause, 'RMT_PROXY_UPSTREAM_CREDENTIALS_UNAVAILABLE')) return cause;
@@ -214,7 +210,7 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
     }
 
     const longRunning = isLongRunning(route);
-    const withBody = hasBody(exchange.req.headers);
+    const withBody = requestHasBody(exchange.req);
     if (!withBody) delete headers['content-length'];
     const filter = filterFor(exchange);
     let upstreamPath = path;
@@ -308,7 +304,8 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
     }
     exchange.status = response.statusCode;
     res.writeHead(response.statusCode, clientHeaders);
-    if (longRunning) res.flushHeaders();
+    // HTTP/2's writeHead sends the HEADERS frame at once; HTTP/1.1 holds the head for the first write.
+    if (longRunning && 'flushHeaders' in res) res.flushHeaders();
     try {
       if (filtering)
         await pipeline(

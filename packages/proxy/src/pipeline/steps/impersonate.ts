@@ -1,5 +1,6 @@
 import { readRequestedPrincipals } from '../../impersonation/impersonation.js';
 import { buildUpstreamHeaders } from '../../impersonation/upstream-headers.js';
+import { headersDistinctOf } from '../../listener/http-messages.js';
 import { established, type ProxyExchange } from '../exchange.js';
 import type { ProxyStep } from '../pipeline.js';
 
@@ -12,8 +13,10 @@ export function createImpersonateStep(): ProxyStep {
   return {
     name: 'impersonate',
     run(exchange: ProxyExchange) {
+      // Each header line separately (Node joins repeated ones in `headers`).
+      const clientHeaders = headersDistinctOf(exchange.req);
       // Read first: a forbidden client header is refused whatever the roles say.
-      const requested = readRequestedPrincipals(exchange.req.headersDistinct);
+      const requested = readRequestedPrincipals(clientHeaders);
       const result = established(exchange, 'checker').kubernetesPrincipals(established(exchange, 'cluster'), {
         requestedUser: requested.user,
         requestedGroups: requested.groups.length > 0 ? requested.groups : undefined,
@@ -21,7 +24,7 @@ export function createImpersonateStep(): ProxyStep {
       if (!result.ok) throw result.error;
       const principals = Object.freeze({ user: result.user, groups: Object.freeze([...result.groups]) });
       const headers = buildUpstreamHeaders({
-        clientHeaders: exchange.req.headersDistinct,
+        clientHeaders,
         kind: exchange.kind,
         principals,
         clientAddress: exchange.clientAddress,
