@@ -258,6 +258,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     // Built field by field: object spreads cost more than the rest of this function per request.
     const event: Mutable<ProxyAuditEvent> = {
       kind: exchange.kind,
+      httpVersion: exchange.req.httpVersion,
       method: exchange.req.method ?? '',
       path: queryAt === -1 ? url : url.slice(0, queryAt),
       startedAt: exchange.receivedAt,

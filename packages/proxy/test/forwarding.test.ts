@@ -203,6 +203,7 @@ describe('forwarding', () => {
     expect(audits).toHaveLength(4);
     expect(audits[0]).toMatchObject({
       kind: 'request',
+      httpVersion: '1.1',
       method: 'GET',
       path: '/api/v1/pods',
       username: 'alice',

@@ -10,7 +10,12 @@ import {
   writeKubeconfig,
 } from '@remoteler/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, MemoryClusterRegistry, type RemotelerProxy } from '../src/index.js';
+import {
+  createProxy,
+  MemoryClusterRegistry,
+  type ProxyAuditEvent,
+  type RemotelerProxy,
+} from '../src/index.js';
 import { EVERYTHING, role, roleAccess } from './support/roles.js';
 import { createTestPki, type TestPki } from './support/test-pki.js';
 
@@ -27,6 +32,7 @@ let prefixed: WrittenKubeconfig;
 let pinnedOnly: WrittenKubeconfig;
 let viewerConfig: WrittenKubeconfig;
 let clusterLimitedConfig: WrittenKubeconfig;
+const audits: ProxyAuditEvent[] = [];
 
 beforeAll(async () => {
   pki = await createTestPki();
@@ -68,6 +74,7 @@ beforeAll(async () => {
     ]),
     closeTimeoutMs: 2_000,
     checkImpersonation: false,
+    onAudit: (event) => audits.push(event),
   });
   const { port } = await proxy.listen();
   dir = await mkdtemp(join(pki.dir, 'e2e-'));
@@ -293,6 +300,36 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s through the Proxy', (version
           ],
     );
     for (const upgrade of upgrades) expect(upgrade.user?.groups).toContain('sim-viewers');
+  });
+
+  it('speaks HTTP/2 to the Proxy when it may, and get and get -w work over HTTP/1.1 when client-go’s HTTP/2 is off (DISABLE_HTTP2)', async () => {
+    const versionsOf = (path: string) =>
+      audits.filter((event) => event.path.endsWith(path)).map((event) => event.httpVersion);
+    audits.length = 0;
+    expect((await kubectl(['get', 'pods', '-n', ns])).code).toBe(0);
+    expect(versionsOf(`/namespaces/${ns}/pods`)).toEqual(['2.0']);
+
+    audits.length = 0;
+    // client-go's own switch (k8s.io/apimachinery util/net): no `h2` in its ALPN offer.
+    const http1 = { ...options(), env: { DISABLE_HTTP2: '1' } };
+    expect((await runKubectl(version, ['get', 'pods', '-n', ns], http1)).code).toBe(0);
+    expect(versionsOf(`/namespaces/${ns}/pods`)).toEqual(['1.1']);
+    sim.clearRequests();
+    const watch = await startKubectl(version, ['get', 'pods', '-n', ns, '-w'], http1);
+    try {
+      await watch.waitForOutput('web-0');
+      await sim.waitForRequest((r) => r.verb === 'watch' && r.path === `/api/v1/namespaces/${ns}/pods`);
+      sim.createObject({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'late-h1', namespace: ns },
+        spec: { containers: [{ name: 'app', image: 'busybox:1.36' }] },
+      });
+      await watch.waitForOutput(/late-h1\s+1\/1\s+Running/);
+    } finally {
+      await watch.stop();
+    }
+    expect(new Set(audits.map((event) => event.httpVersion))).toEqual(new Set(['1.1']));
   });
 
   it('--as for a user the roles do not allow is refused by the Proxy before the API server', async () => {

@@ -4,6 +4,8 @@
  */
 export interface ProxyAuditEvent {
   readonly kind: 'request' | 'upgrade';
+  /** The client's HTTP version: `1.1`, or `2.0` for a stream of an HTTP/2 connection. */
+  readonly httpVersion: string;
   readonly method: string;
   /** The path as the client sent it (with the `/k8s/<cluster>` prefix, if any), without the query. */
   readonly path: string;
