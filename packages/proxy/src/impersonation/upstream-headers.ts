@@ -96,7 +96,11 @@ export function buildUpstreamHeaders(input: UpstreamHeaderInput): Record<string,
   return headers;
 }
 
-/** Copies an upstream response's headers for the client, without hop-by-hop ones. */
+// Connection-specific in HTTP/2 besides the hop-by-hop set (RFC 9113 §8.2.2): node:http2 throws on
+// a response that carries it, and no API server answer needs it.
+const HTTP2_CONNECTION_HEADERS: ReadonlySet<string> = new Set(['http2-settings']);
+
+/** Copies an upstream response's headers for the client, without hop-by-hop or connection-specific ones. */
 export function responseHeadersForClient(
   upstream: IncomingHttpHeaders | Record<string, string | string[] | undefined>,
 ): Record<string, string | string[]> {
@@ -108,7 +112,13 @@ export function responseHeadersForClient(
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(upstream)) {
     const lower = name.toLowerCase();
-    if (value === undefined || HOP_BY_HOP_HEADERS.has(lower) || named.has(lower)) continue;
+    if (
+      value === undefined ||
+      HOP_BY_HOP_HEADERS.has(lower) ||
+      HTTP2_CONNECTION_HEADERS.has(lower) ||
+      named.has(lower)
+    )
+      continue;
     headers[lower] = value;
   }
   return headers;
