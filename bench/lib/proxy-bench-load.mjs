@@ -1,6 +1,7 @@
 // Child process of the proxy benchmark: the load generator, in its own process so that it does not
 // share an event loop with the Proxy or the upstream. Keep-alive load (undici Pool), a rate-limited
 // run, fresh mTLS connections (one per request) and long-lived watches held open.
+import { connect as http2Connect } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect } from 'node:tls';
 import { Pool } from 'undici';
@@ -195,11 +196,69 @@ async function openWatches({ port, tls, path, count, concurrency, budgetMs }) {
   return { opened, failures, open: watches.size, elapsedMs: performance.now() - start };
 }
 
+// HTTP/2 sessions holding watches as streams (kubectl's way when the server offers h2), and the
+// number of those streams open.
+const http2Sessions = new Set();
+let http2Watches = 0;
+
+/** Opens one watch stream on `session` and resolves when its response head arrived (true for a 200). */
+function openWatchStream(session, path) {
+  return new Promise((resolve) => {
+    const stream = session.request({ ':path': path, accept: 'application/json' });
+    let settled = false;
+    let counted = false;
+    const settle = (ok) => {
+      if (settled) return;
+      settled = true;
+      if (ok) {
+        counted = true;
+        http2Watches++;
+      } else stream.close();
+      resolve(ok);
+    };
+    stream.once('response', (headers) => settle(headers[':status'] === 200));
+    stream.on('data', () => {});
+    stream.once('close', () => {
+      if (counted) http2Watches--;
+      counted = false;
+      settle(false);
+    });
+    stream.once('error', () => {});
+    stream.end();
+  });
+}
+
+/**
+ * Opens up to `count` watches over HTTP/2, `streamsPerConnection` streams per connection (one
+ * connection per simulated kubectl), and stops starting new connections after `budgetMs`.
+ */
+async function openWatchesHttp2({ port, tls, path, count, streamsPerConnection, budgetMs }) {
+  let opened = 0;
+  let failures = 0;
+  const start = performance.now();
+  while (opened + failures < count && performance.now() - start < budgetMs) {
+    const session = http2Connect(`https://127.0.0.1:${port}`, { ...tls, ALPNProtocols: ['h2'] });
+    session.on('error', () => {});
+    http2Sessions.add(session);
+    session.once('close', () => http2Sessions.delete(session));
+    const batch = Math.min(streamsPerConnection, count - opened - failures);
+    const results = await Promise.all(Array.from({ length: batch }, () => openWatchStream(session, path)));
+    for (const ok of results)
+      if (ok) opened++;
+      else failures++;
+  }
+  return { opened, failures, open: http2Watches, elapsedMs: performance.now() - start };
+}
+
 async function closeWatches() {
   const closing = [...watches].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
   for (const socket of watches) socket.destroy();
-  await Promise.all(closing);
-  return { open: watches.size };
+  const closingSessions = [...http2Sessions].map(
+    (session) => new Promise((resolve) => session.once('close', resolve)),
+  );
+  for (const session of http2Sessions) session.destroy();
+  await Promise.all([...closing, ...closingSessions]);
+  return { open: watches.size + http2Watches };
 }
 
 serveRpc({
@@ -208,6 +267,7 @@ serveRpc({
   rateLimited,
   handshakes,
   openWatches,
+  openWatchesHttp2,
   closeWatches,
-  countWatches: () => watches.size,
+  countWatches: () => watches.size + http2Watches,
 });
