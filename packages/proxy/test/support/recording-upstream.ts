@@ -19,6 +19,8 @@ export interface RecordingUpstream {
   readonly requests: RecordedRequest[];
   /** Replaces the answer; the default answers 200 with a small JSON body naming the path. */
   handle(handler: (req: IncomingMessage, res: ServerResponse, recorded: RecordedRequest) => void): void;
+  /** Request body bytes received so far, over all requests, including those that never ended. */
+  bodyBytesReceived(): number;
   /** Resolves with the next request the upstream receives. */
   nextRequest(): Promise<RecordedRequest>;
   close(): Promise<void>;
@@ -31,6 +33,7 @@ export interface RecordingUpstream {
 export async function startRecordingUpstream(tls: Pem & { ca?: string }): Promise<RecordingUpstream> {
   const requests: RecordedRequest[] = [];
   const waiters: ((r: RecordedRequest) => void)[] = [];
+  let bodyBytes = 0;
   let handler = (_req: IncomingMessage, res: ServerResponse, recorded: RecordedRequest) => {
     const body = JSON.stringify({ kind: 'Echo', path: recorded.url });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
@@ -64,7 +67,10 @@ export async function startRecordingUpstream(tls: Pem & { ca?: string }): Promis
       req.resume();
       finish();
     } else {
-      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('data', (c: Buffer) => {
+        bodyBytes += c.length;
+        chunks.push(c);
+      });
       req.on('end', finish);
     }
   });
@@ -97,6 +103,7 @@ export async function startRecordingUpstream(tls: Pem & { ca?: string }): Promis
     handle(next) {
       handler = next;
     },
+    bodyBytesReceived: () => bodyBytes,
     nextRequest: () => new Promise((resolve) => waiters.push(resolve)),
     close: () =>
       new Promise<void>((resolve) => {
