@@ -257,6 +257,56 @@ describe('impersonation attacks over HTTP/2', () => {
     expect(seen.header('kubectl-command')).toEqual(['kubectl get']);
   });
 
+  it('passes an upstream answer on without its hop-by-hop and connection-specific headers', async () => {
+    fixture.upstreams.dev!.handle((_req, res) => {
+      const body = '{"kind":"Pod"}';
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        'keep-alive': 'timeout=5',
+        connection: 'keep-alive, x-upstream-private',
+        'x-upstream-private': 'secret',
+        'http2-settings': 'AAMAAABkAAQAoAAAAAIAAAAA',
+        'audit-id': 'a1',
+      });
+      res.end(body);
+    });
+    try {
+      const res = await h2Request(await session(), '/api/v1/namespaces/default/pods/web-0');
+      expect(res.status).toBe(200);
+      expect(res.json()).toEqual({ kind: 'Pod' });
+      expect(res.headers['audit-id']).toBe('a1');
+      for (const name of ['keep-alive', 'connection', 'x-upstream-private', 'http2-settings'])
+        expect(res.headers[name]).toBeUndefined();
+    } finally {
+      fixture.upstreams.dev!.handle(echo);
+    }
+  });
+
+  it('answers 502 when the API server sends a status HTTP/2 cannot carry, whether the answer is small, streamed or a watch', async () => {
+    fixture.upstreams.dev!.handle((req, res) => {
+      // HTTP/1.1 allows three-digit statuses up to 999; HTTP/2 (node:http2) only 200-599.
+      if (req.url?.includes('small')) res.writeHead(600, { 'content-length': 2 }).end('{}');
+      else res.writeHead(600).end('{"streamed":true}');
+    });
+    const h2 = await session();
+    try {
+      for (const path of [
+        '/api/v1/namespaces/default/configmaps/small',
+        '/api/v1/namespaces/default/configmaps/streamed',
+        '/api/v1/namespaces/default/configmaps?watch=true',
+      ]) {
+        const res = await h2Request(h2, path);
+        expect(res.status).toBe(502);
+        expect(res.json().message).toContain('RMT_PROXY_UPSTREAM_RESPONSE_INVALID');
+      }
+    } finally {
+      fixture.upstreams.dev!.handle(echo);
+    }
+    // The connection carries on.
+    expect((await h2Request(h2, '/api')).status).toBe(200);
+  });
+
   it('never lets a field with an upper-case name through (illegal in HTTP/2)', async () => {
     // node's client lower-cases names, so these requests are hand-made frames.
     const request = (name: string) =>
@@ -311,9 +361,8 @@ describe('multiplexed streams', () => {
 
       const upstreamLeft = once(prodWatches[0]!, 'close');
       setLocks([lock('prod-frozen', { cluster: 'prod' })]);
-      // The Proxy resets the stream (RST_STREAM without END_STREAM); node's client reports a reset
-      // with code NO_ERROR as an end, so either way counts: the upstream never ended this watch.
-      await prod.closed;
+      // Reset, not ended: RST_STREAM(INTERNAL_ERROR), as Go's net/http aborts a response.
+      expect(await prod.closed).toEqual({ ended: false, rstCode: constants.NGHTTP2_INTERNAL_ERROR });
       await upstreamLeft;
       expect(prod.text()).not.toContain('MODIFIED');
       expect(h2.closed || h2.destroyed).toBe(false);
@@ -365,7 +414,7 @@ describe('the request body cap over HTTP/2', () => {
     });
     upload.stream.write('x'.repeat(800));
     upload.stream.end('y'.repeat(10_000));
-    await upload.closed;
+    expect((await upload.closed).rstCode).toBe(constants.NGHTTP2_INTERNAL_ERROR);
     await expect(upload.response).rejects.toThrow(/closed before its response/);
     const event = await auditedWhere(
       (e) => e.method === 'POST' && e.errorCode === 'RMT_PROXY_REQUEST_TOO_LARGE',
@@ -480,6 +529,7 @@ describe('closing the Proxy with HTTP/2 sessions open', () => {
       await held;
       const upstreamLeft = once(watches[0]!, 'close');
       const goaway = once(h2, 'goaway');
+
       const startedAt = Date.now();
       const closed = closing.proxy.close();
       const [code, lastStreamId] = await goaway;
@@ -493,9 +543,10 @@ describe('closing the Proxy with HTTP/2 sessions open', () => {
       // Until the deadline the open watch still carries events.
       watches[0]!.write('{"type":"MODIFIED","object":{"kind":"Pod"}}\n');
       await watch.received('"MODIFIED"');
-      // Cut, not finished: neither the upstream nor the web API ended these responses (node's
-      // client shows a reset with code NO_ERROR as an end, so `ended` says nothing here).
-      await Promise.all([watch.closed, hanging.closed, upstreamLeft]);
+      // Cut, not finished: at the deadline each open stream is reset with INTERNAL_ERROR.
+      const [watchEnd, hangingEnd] = await Promise.all([watch.closed, hanging.closed, upstreamLeft]);
+      expect(watchEnd).toEqual({ ended: false, rstCode: constants.NGHTTP2_INTERNAL_ERROR });
+      expect(hangingEnd).toEqual({ ended: false, rstCode: constants.NGHTTP2_INTERNAL_ERROR });
       // Timers may fire a millisecond early by the wall clock.
       expect(Date.now() - startedAt).toBeGreaterThanOrEqual(CLOSE_MS - 10);
       await closed;

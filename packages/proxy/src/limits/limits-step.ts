@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RemotelerError } from '@remoteler/core';
-import { requestHasBody } from '../listener/http-messages.js';
+import { cutResponse, requestHasBody } from '../listener/http-messages.js';
 import { established, type ProxyExchange } from '../pipeline/exchange.js';
 import type { ProxyStep } from '../pipeline/pipeline.js';
 import { UserConcurrencyLimiter } from './concurrency-limiter.js';
@@ -91,11 +91,13 @@ export function createLimitsStep(limits: ResolvedProxyLimits, now: () => number)
           transform(chunk: Buffer, _encoding, callback) {
             seen += chunk.length;
             if (seen <= max) return callback(null, chunk);
-            // The bytes past the cap never go upstream. Cutting the connection aborts the exchange,
-            // so the forwarder treats the broken body as the client leaving, and the audit record
-            // keeps this code (the status line may already be on its way, so no 413 can follow).
+            // The bytes past the cap never go upstream. Cutting the connection (an HTTP/2 stream)
+            // aborts the exchange, so the forwarder treats the broken body as the client leaving,
+            // and the audit record keeps this code (the status line may already be on its way, so
+            // no 413 can follow).
             exchange.error = tooLarge(max);
-            exchange.socket.destroy();
+            if (exchange.res) cutResponse(exchange.res);
+            else exchange.socket.destroy();
             callback(exchange.error);
           },
         });

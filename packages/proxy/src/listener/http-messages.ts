@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 
 /**
  * A request the Proxy received: over HTTP/1.1 (`IncomingMessage`) or over HTTP/2, which kubectl
@@ -35,6 +35,18 @@ export function headersDistinctOf(req: ProxyRequest): Record<string, string[]> {
     else distinct[name] = [value];
   }
   return distinct;
+}
+
+/**
+ * Ends a response that cannot be completed so that the client sees it incomplete: over HTTP/1.1 the
+ * connection is dropped; over HTTP/2 only the exchange's stream is reset, with INTERNAL_ERROR as Go's
+ * net/http does for an aborted handler, and the client's other streams on that connection go on. (A
+ * plain `destroy()` resets with NO_ERROR, and node:http2 clients read NO_ERROR and CANCEL resets as
+ * a normal end of the response.)
+ */
+export function cutResponse(res: ProxyResponse): void {
+  if ('stream' in res) res.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  else res.destroy();
 }
 
 /**

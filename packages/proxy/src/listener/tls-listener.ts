@@ -1,5 +1,11 @@
 import { constants } from 'node:crypto';
-import { createServer as createHttp2Server, type Http2Server, type ServerHttp2Session } from 'node:http2';
+import {
+  createServer as createHttp2Server,
+  type Http2Server,
+  constants as http2Constants,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import { createServer, type Server } from 'node:https';
 import type { Server as NetServer } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -157,10 +163,11 @@ function serveHttp2(
   const server = createHttp2Server({
     settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderSize },
   });
-  const sessions = new Set<ServerHttp2Session>();
+  // Each session with its open streams.
+  const sessions = new Map<ServerHttp2Session, Set<ServerHttp2Stream>>();
   server.on('session', (session: ServerHttp2Session) => {
-    sessions.add(session);
-    let open = 0;
+    const open = new Set<ServerHttp2Stream>();
+    sessions.set(session, open);
     let timer: NodeJS.Timeout | undefined;
     // A connection without open streams is closed after a while: within the head timeout before
     // its first request (a client that never completes one), within the keep-alive timeout after.
@@ -169,11 +176,12 @@ function serveHttp2(
       timer.unref();
     };
     idle(limits.headersTimeoutMs);
-    session.on('stream', (stream) => {
-      open++;
+    session.on('stream', (stream: ServerHttp2Stream) => {
+      open.add(stream);
       clearTimeout(timer);
       stream.once('close', () => {
-        if (--open === 0 && !session.closed && !session.destroyed) idle(limits.keepAliveTimeoutMs);
+        open.delete(stream);
+        if (open.size === 0 && !session.closed && !session.destroyed) idle(limits.keepAliveTimeoutMs);
       });
     });
     // Errors end the session; the streams' own handlers report what matters.
@@ -193,9 +201,16 @@ function serveHttp2(
   return {
     server,
     closeSessions(graceful) {
-      for (const session of sessions) {
-        if (graceful) session.close();
-        else session.destroy();
+      for (const [session, open] of sessions) {
+        if (graceful) {
+          session.close();
+          continue;
+        }
+        // The open streams did not finish: each is reset (INTERNAL_ERROR, so that clients do not
+        // read it as complete), then the session ends once the resets are written.
+        for (const stream of open) stream.close(http2Constants.NGHTTP2_INTERNAL_ERROR);
+        session.close();
+        setImmediate(() => session.destroy()).unref();
       }
     },
   };

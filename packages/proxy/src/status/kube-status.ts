@@ -1,7 +1,7 @@
 import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RemotelerError } from '@remoteler/core';
-import type { ProxyResponse } from '../listener/http-messages.js';
+import { cutResponse, type ProxyResponse } from '../listener/http-messages.js';
 
 /**
  * A Kubernetes `meta/v1` Status object (k8s-protocols §12). kubectl prints a failure as
@@ -60,7 +60,7 @@ export function sendStatus(res: ProxyResponse, error: unknown): void {
   const status = kubeStatusFor(error);
   if (res.headersSent) {
     // Part of an upstream answer is already on the wire; the only honest signal left is to cut it.
-    res.destroy();
+    cutResponse(res);
     return;
   }
   const body = JSON.stringify(status);

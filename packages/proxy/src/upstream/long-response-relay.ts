@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ProxyResponse } from '../listener/http-messages.js';
+import { cutResponse, type ProxyResponse } from '../listener/http-messages.js';
 
 /** The upstream body stopped before its end, or the client connection closed before the response finished. */
 export class PrematureCloseError extends Error {
@@ -33,7 +33,7 @@ export function relayLongResponse(body: Readable, res: ProxyResponse): Promise<v
         resolve();
       } else {
         body.destroy();
-        res.destroy();
+        cutResponse(res);
         reject(error);
       }
     };

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { responseHeadersForClient } from '../impersonation/upstream-headers.js';
-import type { ProxyResponse } from '../listener/http-messages.js';
+import { cutResponse, type ProxyResponse } from '../listener/http-messages.js';
 import type { Http1Client, Http1Control, Http1ResponseHandler } from './http1/http1-client.js';
+import { Http1ProtocolError } from './http1/response-parser.js';
 
 /** An ordinary (short) request as the forward step sends it upstream. */
 export interface OrdinaryRequest {
@@ -10,6 +11,14 @@ export interface OrdinaryRequest {
   readonly headers: Record<string, string | string[]>;
   /** The client's body stream, or null when the request has none. */
   readonly body: Readable | null;
+}
+
+/** A head the client's response refused to carry, reported like a malformed upstream answer. */
+function unrelayable(error: unknown): Http1ProtocolError {
+  return new Http1ProtocolError(
+    `its head cannot be passed on to the client: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error },
+  );
 }
 
 /**
@@ -72,7 +81,14 @@ export function relayOrdinaryRequest(
           length.length < 10 &&
           Number(length) <= SMALL_ANSWER_BYTES;
         if (small) collected = [];
-        else res.writeHead(statusCode, clientHeaders);
+        else {
+          try {
+            res.writeHead(statusCode, clientHeaders);
+          } catch (error) {
+            // Reported through onResponseError, which ends the request.
+            throw unrelayable(error);
+          }
+        }
       },
       onResponseData(active, chunk) {
         if (collected) {
@@ -89,17 +105,24 @@ export function relayOrdinaryRequest(
         upstreamDone = true;
         if (clientGone) return;
         const done = () => settle();
-        if (collected) {
-          const body = collected.length === 1 ? (collected[0] as Buffer) : Buffer.concat(collected);
-          res.writeHead(status, clientHeaders);
-          res.end(body, done);
-        } else res.end(done);
+        try {
+          if (collected) {
+            const body = collected.length === 1 ? (collected[0] as Buffer) : Buffer.concat(collected);
+            res.writeHead(status, clientHeaders);
+            res.end(body, done);
+          } else res.end(done);
+        } catch (error) {
+          // The client's protocol refused the head (the client cannot get this answer as it is);
+          // the request must still end, as a malformed answer does.
+          if (res.headersSent) cutResponse(res);
+          settle(unrelayable(error));
+        }
       },
       onResponseError(_control, error) {
         upstreamDone = true;
         if (clientGone) return settle();
         // Part of the answer may be on the wire: the only honest signal left is the cut connection.
-        if (res.headersSent) res.destroy();
+        if (res.headersSent) cutResponse(res);
         settle(error);
       },
     };

@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import type { TLSSocket } from 'node:tls';
 import { RemotelerError } from '@remoteler/core';
 import { Agent, type Dispatcher } from 'undici';
-import type { ProxyRequest, ProxyResponse } from '../listener/http-messages.js';
+import { cutResponse, type ProxyRequest, type ProxyResponse } from '../listener/http-messages.js';
 
 /** TLS material with which the Proxy calls the Auth service: its host certificate and the host CA. */
 export interface AuthForwarderTls {
@@ -62,7 +62,7 @@ function authUnavailable(cause: unknown): RemotelerError {
 
 function sendError(response: ProxyResponse, error: RemotelerError): void {
   if (response.headersSent) {
-    response.destroy();
+    cutResponse(response);
     return;
   }
   const text = JSON.stringify({ code: error.code, message: error.message, hint: error.hint });
@@ -159,7 +159,7 @@ export function createAuthForwarder(options: AuthForwarderOptions): AuthForwarde
       await pipeline(answer.body, response);
     } catch (error) {
       if (!controller.signal.aborted) options.onError?.(authUnavailable(error));
-      response.destroy();
+      cutResponse(response);
     }
   };
 

@@ -3,6 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Identity } from '@remoteler/core';
 import { RemotelerError } from '@remoteler/core';
 import type { UserCertificateDecoder } from '../../identity/user-certificate-decoder.js';
+import { isHttp2Request } from '../../listener/http-messages.js';
 import type { ProxyExchange } from '../exchange.js';
 import type { ProxyStep } from '../pipeline.js';
 
@@ -48,7 +49,10 @@ export function createAuthenticateStep(decoder: UserCertificateDecoder): ProxySt
             : 'the request came without a client certificate',
         );
       }
-      let identity = identities.get(socket);
+      // One connection, one certificate: over HTTP/2 each stream has its own `req.socket` view,
+      // so the connection (session) is the key.
+      const connection = isHttp2Request(exchange.req) ? exchange.req.stream.session : socket;
+      let identity = connection && identities.get(connection);
       if (!identity) {
         const raw = socket.getPeerX509Certificate?.()?.raw ?? socket.getPeerCertificate()?.raw;
         if (!raw) throw unauthenticated('the request came without a client certificate');
@@ -68,7 +72,7 @@ export function createAuthenticateStep(decoder: UserCertificateDecoder): ProxySt
           if (decoded.size >= DECODED_CACHE_SIZE) decoded.delete(decoded.keys().next().value as string);
           decoded.set(key, identity);
         }
-        identities.set(socket, identity);
+        if (connection) identities.set(connection, identity);
       }
       const now = exchange.receivedAt.getTime();
       if (identity.notAfter && identity.notAfter.getTime() <= now) throw expired();

@@ -10,7 +10,7 @@ import { createListFilter } from '../../filtering/list-filter.js';
 import { negotiateFilteredRequest } from '../../filtering/negotiate.js';
 import { createWatchFilter } from '../../filtering/watch-filter.js';
 import { responseHeadersForClient } from '../../impersonation/upstream-headers.js';
-import { requestHasBody } from '../../listener/http-messages.js';
+import { cutResponse, requestHasBody } from '../../listener/http-messages.js';
 import type { RouteTarget } from '../../routing/route-request.js';
 import type { StreamingResponse } from '../../upstream/h2-streaming-client.js';
 import { Http1ProtocolError } from '../../upstream/http1/response-parser.js';
@@ -272,7 +272,7 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
       throw unavailable(cluster.name, cause);
     }
     try {
-      session?.cutWith(() => res.destroy());
+      session?.cutWith(() => cutResponse(res));
     } catch (endedBy) {
       // Ended as the answer arrived: nothing of it is passed on.
       response.body.on('error', () => {});
@@ -302,8 +302,19 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
       // The filtered body is shorter than the upstream one.
       delete clientHeaders['content-length'];
     }
+    try {
+      res.writeHead(response.statusCode, clientHeaders);
+    } catch (cause) {
+      // The client's protocol refused the head: nothing was sent, the answer is dropped.
+      response.body.on('error', () => {});
+      response.body.destroy();
+      throw new RemotelerError(
+        'RMT_PROXY_UPSTREAM_RESPONSE_INVALID',
+        `the API server of cluster "${cluster.name}" sent an answer whose head cannot be passed on`,
+        { cause },
+      );
+    }
     exchange.status = response.statusCode;
-    res.writeHead(response.statusCode, clientHeaders);
     // HTTP/2's writeHead sends the HEADERS frame at once; HTTP/1.1 holds the head for the first write.
     if (longRunning && 'flushHeaders' in res) res.flushHeaders();
     try {
@@ -319,8 +330,8 @@ export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): P
       else await relayLongResponse(response.body, res);
     } catch (cause) {
       // The client left (the abort already reached undici) or the upstream broke mid-body; either
-      // way the status line is gone, so the only signal left is the cut connection.
-      res.destroy();
+      // way the status line is gone, so the only signal left is the cut connection (stream).
+      cutResponse(res);
       if (RemotelerError.hasCode(cause, 'RMT_PROXY_FILTER_RESPONSE_INVALID')) {
         exchange.error ??= cause;
         return;
