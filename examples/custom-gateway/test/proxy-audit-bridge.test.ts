@@ -7,7 +7,15 @@ import { ERROR_HANDLER, ProxyAuditBridge, toKubeRequestEvent } from '../src/inde
 const at = new Date('2026-05-01T10:00:00.000Z');
 
 function exchange(fields: Partial<ProxyAuditEvent>): ProxyAuditEvent {
-  return { kind: 'request', method: 'GET', path: '/api', startedAt: at, durationMs: 3, ...fields };
+  return {
+    kind: 'request',
+    httpVersion: '1.1',
+    method: 'GET',
+    path: '/api',
+    startedAt: at,
+    durationMs: 3,
+    ...fields,
+  };
 }
 
 describe('toKubeRequestEvent', () => {
