@@ -89,7 +89,7 @@ export const PROXY_ERRORS = defineErrors({
     category: 'unavailable',
     status: 502,
     summary:
-      'The cluster’s API server sent an answer the Proxy refuses to relay because its HTTP/1.1 framing is ambiguous or malformed (both `Transfer-Encoding` and `Content-Length`, differing lengths, an unsupported transfer coding, malformed or oversized header lines, or bytes beyond its end); the connection was closed and never reused.',
+      'The cluster’s API server sent an answer the Proxy refuses to relay: its HTTP/1.1 framing is ambiguous or malformed (both `Transfer-Encoding` and `Content-Length`, differing lengths, an unsupported transfer coding, malformed or oversized header lines, or bytes beyond its end; the connection was closed and never reused), or an answer whose head the client’s protocol cannot carry (a status outside 200-599 to an HTTP/2 client).',
     hint: 'Retry; if it persists, an operator should check what answers at the cluster’s server address (another proxy or load balancer in front of the API server is the usual cause).',
   },
   RMT_PROXY_UPSTREAM_CONFIG_INVALID: {
