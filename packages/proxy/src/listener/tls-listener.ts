@@ -9,6 +9,7 @@ import {
 import { createServer, type Server } from 'node:https';
 import type { Server as NetServer } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { RemotelerError } from '@remoteler/core';
 import { createProxyProtocolAcceptor, type ProxyProtocolOptions } from './proxy-protocol-acceptor.js';
 
 /** PEM material of the listener; read again for every new connection, so rotation needs no restart. */
@@ -62,7 +63,7 @@ export interface TlsListener {
   refreshTls(): void;
   /**
    * Ends the HTTP/2 connections: `graceful` sends GOAWAY and lets open streams finish (new ones
-   * are refused); otherwise they are destroyed at once.
+   * are refused); otherwise the open streams are reset (INTERNAL_ERROR) and the connections end.
    */
   closeHttp2Sessions(graceful: boolean): void;
   /** The client's address: from the PROXY header when a trusted balancer sent one, else the TCP peer's. */
@@ -79,8 +80,8 @@ export interface TlsListener {
  *
  * One TLS server accepts every connection. The node:https machinery serves HTTP/1.1 with its
  * guards (head size, head timeout, keep-alive); a connection that chose `h2` is handed to a
- * node:http2 server instead, whose guards are the HTTP/2 counterparts: the header list size, a
- * stream limit, and an idle timer that closes a connection without open streams (before its first
+ * node:http2 server instead, whose guards are the HTTP/2 counterparts: the header list size
+ * (advertised here, enforced by the Proxy, since node:http2 does not), a stream limit, and an idle timer that closes a connection without open streams (before its first
  * request: within the head timeout; after: within the keep-alive timeout).
  */
 export function createTlsListener(options: TlsListenerOptions): TlsListener {
@@ -192,7 +193,7 @@ function serveHttp2(
     });
   });
   const [http1] = tls.listeners('secureConnection') as ((socket: TLSSocket) => void)[];
-  if (!http1) throw new Error('node:https registered no secureConnection handler');
+  if (!http1) throw new RemotelerError('RMT_INTERNAL', 'node:https registered no secureConnection handler');
   tls.removeListener('secureConnection', http1);
   tls.on('secureConnection', (socket: TLSSocket) => {
     if (socket.alpnProtocol === 'h2') server.emit('connection', socket);

@@ -87,19 +87,14 @@ function headerText(value: string | readonly string[] | undefined): string | und
 export function createForwardStep(pool: UpstreamPool, sessions: OpenSessions): ProxyStep {
   return {
     name: 'forward',
-    async run(exchange: ProxyExchange) {
-      const route = established(exchange, 'route');
+    run(exchange: ProxyExchange) {
+      const long =
+        exchange.kind === 'upgrade' || !exchange.res || isLongRunning(established(exchange, 'route'));
+      if (!long) return forward(exchange, undefined);
       // Long exchanges are tracked from here on, so a lock, a role change or expiry ends them
       // wherever they are: waiting for the upstream (refused) or relaying (cut).
-      const session =
-        exchange.kind === 'upgrade' || !exchange.res || isLongRunning(route)
-          ? sessions.open(exchange)
-          : undefined;
-      try {
-        await forward(exchange, session);
-      } finally {
-        session?.close();
-      }
+      const session = sessions.open(exchange);
+      return forward(exchange, session).finally(() => session.close());
     },
   };
 
