@@ -433,6 +433,13 @@ try {
   }
 
   // --- 4. memory per open watch --------------------------------------------------------------------
+  // A Proxy process's garbage collected twice around a pause, so that freed pages have gone back
+  // before RSS is read (glibc returns them lazily).
+  const collectGarbage = async (child) => {
+    await child.call('gc');
+    await pause(200);
+    await child.call('gc');
+  };
   if (phases.has('watches')) {
     await load.call('closePools');
     const watchRows = [];
@@ -441,11 +448,7 @@ try {
     for (const target of targets.filter((t) => proxied(t) && !t.reference)) {
       const isProxy = target.name === 'via Remoteler Proxy';
       const gc = async () => {
-        if (!isProxy) return;
-        await proxyChild.call('gc');
-        // Let freed pages go back before reading RSS (glibc returns them lazily).
-        await pause(200);
-        await proxyChild.call('gc');
+        if (isProxy) await collectGarbage(proxyChild);
       };
       await gc();
       const idle = rssKiB(target.pid);
@@ -501,11 +504,7 @@ try {
     // the same process would count reused pages as free.
     {
       const { child: fresh, port } = await startProxy('Remoteler Proxy (HTTP/2 watches)');
-      const gc = async () => {
-        await fresh.call('gc');
-        await pause(200);
-        await fresh.call('gc');
-      };
+      const gc = () => collectGarbage(fresh);
       await gc();
       const idle = rssKiB(fresh.pid);
       const opened = await load.call('openWatchesHttp2', {

@@ -3,9 +3,10 @@ import type { ServerResponse } from 'node:http';
 import { type ClientHttp2Session, constants } from 'node:http2';
 import { connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { Lock, LockTarget, Role } from '@remoteler/core';
+import type { Role } from '@remoteler/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { LockSource, ProxyAuditEvent } from '../src/index.js';
+import type { ProxyAuditEvent } from '../src/index.js';
+import { createAuditLog } from './support/audit-log.js';
 import { connectH2, FRAME, type H2Stream, h2Open, h2Request, rawH2Request } from './support/h2-client.js';
 import { proxyRequest } from './support/proxy-client.js';
 import {
@@ -16,6 +17,7 @@ import {
 } from './support/proxy-fixture.js';
 import type { RecordingUpstream } from './support/recording-upstream.js';
 import { EVERYTHING, role } from './support/roles.js';
+import { createTestLocks, lockOn } from './support/test-locks.js';
 import { createTestPki, type Pem, type TestPki } from './support/test-pki.js';
 
 // HTTP/2 towards clients: the listener offers `h2` by ALPN, and every stream of an HTTP/2
@@ -32,42 +34,16 @@ let alice: Pem;
 let roaming: Pem;
 let fixture: ProxyFixture;
 let roles: Role[] = [DEVELOPER];
-const audited: ProxyAuditEvent[] = [];
-const auditWaiters = new Set<() => void>();
+const auditLog = createAuditLog();
+const audited = auditLog.events;
 const webApiSeen: { method: string; url: string; body: string }[] = [];
 
-let currentLocks: Lock[] = [];
-const lockListeners = new Set<() => void>();
-const locks: LockSource = {
-  current: () => currentLocks,
-  subscribe: (listener) => {
-    lockListeners.add(listener);
-    return () => lockListeners.delete(listener);
-  },
-};
-function setLocks(next: Lock[]): void {
-  currentLocks = next;
-  for (const listener of lockListeners) listener();
-}
-const lock = (name: string, target: LockTarget): Lock => ({
-  kind: 'lock',
-  version: 'v1',
-  metadata: { name },
-  spec: { target, message: 'incident 42: contact secops@example.com' },
-});
+const testLocks = createTestLocks();
+const locks = testLocks.source;
+const setLocks = testLocks.set;
+const lock = lockOn;
 
-function auditedWhere(match: (event: ProxyAuditEvent) => boolean): Promise<ProxyAuditEvent> {
-  return new Promise((resolve) => {
-    const check = () => {
-      const found = audited.find(match);
-      if (!found) return;
-      auditWaiters.delete(check);
-      resolve(found);
-    };
-    auditWaiters.add(check);
-    check();
-  });
-}
+const auditedWhere = auditLog.where;
 
 /** The recording upstream's default answer. */
 const echo: Parameters<RecordingUpstream['handle']>[0] = (_req, res, recorded) => {
@@ -102,10 +78,7 @@ beforeAll(async () => {
     proxy: {
       locks,
       limits: { maxRequestBodyBytes: BODY_CAP },
-      onAudit: (event) => {
-        audited.push(event);
-        for (const waiter of [...auditWaiters]) waiter();
-      },
+      onAudit: auditLog.record,
       webApi: (req, res) => {
         const chunks: Buffer[] = [];
         req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -138,7 +111,7 @@ async function session(identity: Pem | null = alice, base = fixture.url): Promis
 afterEach(() => {
   for (const opened of sessions.splice(0)) opened.destroy();
   roles = [DEVELOPER];
-  if (currentLocks.length > 0) setLocks([]);
+  if (locks.current().length > 0) setLocks([]);
 });
 
 describe('protocol negotiation (ALPN)', () => {

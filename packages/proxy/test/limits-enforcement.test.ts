@@ -1,7 +1,8 @@
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createProxy, type ProxyAuditEvent, type ProxyOptions } from '../src/index.js';
+import { createProxy, type ProxyOptions } from '../src/index.js';
+import { createAuditLog } from './support/audit-log.js';
 import { proxyRequest } from './support/proxy-client.js';
 import { type ProxyFixture, startProxyFixture } from './support/proxy-fixture.js';
 import { createTestPki, type Pem, type TestPki } from './support/test-pki.js';
@@ -28,30 +29,9 @@ afterAll(async () => {
 
 /** A Proxy whose audit events a test can await. */
 async function start(proxy: Partial<ProxyOptions> = {}) {
-  const audited: ProxyAuditEvent[] = [];
-  const waiters = new Set<() => void>();
-  fixture = await startProxyFixture(pki, {
-    clusters: ['dev'],
-    proxy: {
-      ...proxy,
-      onAudit: (event) => {
-        audited.push(event);
-        for (const waiter of [...waiters]) waiter();
-      },
-    },
-  });
-  const auditedWhere = (match: (event: ProxyAuditEvent) => boolean) =>
-    new Promise<ProxyAuditEvent>((resolve) => {
-      const check = () => {
-        const found = audited.find(match);
-        if (!found) return;
-        waiters.delete(check);
-        resolve(found);
-      };
-      waiters.add(check);
-      check();
-    });
-  return { fixture, auditedWhere };
+  const audit = createAuditLog();
+  fixture = await startProxyFixture(pki, { clusters: ['dev'], proxy: { ...proxy, onAudit: audit.record } });
+  return { fixture, auditedWhere: audit.where };
 }
 
 const send = (

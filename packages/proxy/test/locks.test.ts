@@ -1,33 +1,17 @@
 import { connect } from 'node:tls';
-import type { Lock, LockTarget } from '@remoteler/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LockSource } from '../src/index.js';
 import { proxyRequest } from './support/proxy-client.js';
 import { type ProxyFixture, startProxyFixture } from './support/proxy-fixture.js';
+import { createTestLocks, lockOn } from './support/test-locks.js';
 import { createTestPki, type Pem, type TestPki } from './support/test-pki.js';
 
 let pki: TestPki;
 let fixture: ProxyFixture;
 let alice: Pem;
-let current: Lock[] = [];
-const listeners = new Set<() => void>();
-const locks: LockSource = {
-  current: () => current,
-  subscribe: (listener) => {
-    listeners.add(listener);
-    return () => listeners.delete(listener);
-  },
-};
-function setLocks(next: Lock[]): void {
-  current = next;
-  for (const listener of listeners) listener();
-}
-const lock = (name: string, target: LockTarget, extra: Partial<Lock['spec']> = {}): Lock => ({
-  kind: 'lock',
-  version: 'v1',
-  metadata: { name },
-  spec: { target, message: 'incident 42: contact secops@example.com', ...extra },
-});
+const testLocks = createTestLocks();
+const locks = testLocks.source;
+const setLocks = testLocks.set;
+const lock = lockOn;
 
 beforeAll(async () => {
   pki = await createTestPki();

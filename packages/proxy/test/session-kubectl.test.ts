@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import {
   type AuditEvent,
   type AuditEventOf,
-  type Lock,
   MemoryRecordingStore,
   type RecordingChunk,
 } from '@remoteler/core';
@@ -19,7 +18,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createProxy,
-  type LockSource,
   MemoryClusterRegistry,
   type RemotelerProxy,
   type SessionEvent,
@@ -27,6 +25,7 @@ import {
 } from '../src/index.js';
 import { type AwaitableAuditSink, awaitableAuditSink } from './support/awaitable-audit-sink.js';
 import { EVERYTHING, role, roleAccess } from './support/roles.js';
+import { createTestLocks } from './support/test-locks.js';
 import { createTestPki, type TestPki } from './support/test-pki.js';
 
 // Interactive sessions end to end: real kubectl -> Proxy (session audit, recording, cuts) -> the
@@ -44,19 +43,9 @@ let alice: WrittenKubeconfig;
 const sessionEvents: { sessionId: string; event: SessionEvent }[] = [];
 const errors: unknown[] = [];
 
-let currentLocks: Lock[] = [];
-const lockListeners = new Set<() => void>();
-const locks: LockSource = {
-  current: () => currentLocks,
-  subscribe(listener) {
-    lockListeners.add(listener);
-    return () => lockListeners.delete(listener);
-  },
-};
-function setLocks(next: Lock[]): void {
-  currentLocks = next;
-  for (const listener of lockListeners) listener();
-}
+const testLocks = createTestLocks();
+const locks = testLocks.source;
+const setLocks = testLocks.set;
 
 type SessionEnd = AuditEventOf<'session.end'> & { durationMs?: number; errorCode?: string };
 const isEnd =

@@ -1,9 +1,10 @@
-import type { Lock, Role } from '@remoteler/core';
+import type { Role } from '@remoteler/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { LockSource, ProxyExchange } from '../src/index.js';
+import type { ProxyExchange } from '../src/index.js';
 import { proxyRequest, rawExchange } from './support/proxy-client.js';
 import { DEVELOPER, type ProxyFixture, startProxyFixture } from './support/proxy-fixture.js';
 import { role } from './support/roles.js';
+import { createTestLocks, lockOn } from './support/test-locks.js';
 import { createTestPki, type Pem, type TestPki } from './support/test-pki.js';
 
 // A watch or an exec session passes the authorize step, then waits (for the upstream connection,
@@ -14,25 +15,10 @@ let pki: TestPki;
 let fixture: ProxyFixture;
 let alice: Pem;
 
-let currentLocks: Lock[] = [];
-const lockListeners = new Set<() => void>();
-const locks: LockSource = {
-  current: () => currentLocks,
-  subscribe: (listener) => {
-    lockListeners.add(listener);
-    return () => lockListeners.delete(listener);
-  },
-};
-function setLocks(next: Lock[]): void {
-  currentLocks = next;
-  for (const listener of lockListeners) listener();
-}
-const aliceLock: Lock = {
-  kind: 'lock',
-  version: 'v1',
-  metadata: { name: 'alice-out' },
-  spec: { target: { user: 'alice' }, message: 'incident 7' },
-};
+const testLocks = createTestLocks();
+const locks = testLocks.source;
+const setLocks = testLocks.set;
+const aliceLock = lockOn('alice-out', { user: 'alice' });
 
 const READ_ONLY = role('developer', {
   kubernetes_labels: { '*': '*' },
