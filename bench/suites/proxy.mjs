@@ -440,6 +440,16 @@ try {
     await pause(200);
     await child.call('gc');
   };
+  // One row of the RSS-per-watch table.
+  const watchRow = (candidate, { idle, loaded, open, opened }) => ({
+    candidate,
+    'open watches': open,
+    'RSS idle MiB': idle / 1024,
+    'RSS open MiB': loaded / 1024,
+    'KiB/watch': open > 0 ? (loaded - idle) / open : 'n/a',
+    'opened/s': (opened.opened * 1000) / opened.elapsedMs,
+    failures: opened.failures,
+  });
   if (phases.has('watches')) {
     await load.call('closePools');
     const watchRows = [];
@@ -488,15 +498,7 @@ try {
       }
       await load.call('closeWatches');
       target.watches = { idleKiB: idle, loadedKiB: loaded, open, failures: opened.failures };
-      watchRows.push({
-        candidate: `${target.name}${isProxy ? '' : ' (worker)'}`,
-        'open watches': open,
-        'RSS idle MiB': idle / 1024,
-        'RSS open MiB': loaded / 1024,
-        'KiB/watch': open > 0 ? (loaded - idle) / open : 'n/a',
-        'opened/s': (opened.opened * 1000) / opened.elapsedMs,
-        failures: opened.failures,
-      });
+      watchRows.push(watchRow(`${target.name}${isProxy ? '' : ' (worker)'}`, { idle, loaded, open, opened }));
     }
     // The same watches as kubectl holds them when the server offers h2: streams of one connection
     // per client. The Proxy only (nginx here is configured for HTTP/1.1).
@@ -525,15 +527,14 @@ try {
         open,
         failures: opened.failures,
       };
-      watchRows.push({
-        candidate: `via Remoteler Proxy, HTTP/2 (${WATCHES_PER_HTTP2_CONNECTION} per connection)`,
-        'open watches': open,
-        'RSS idle MiB': idle / 1024,
-        'RSS open MiB': loaded / 1024,
-        'KiB/watch': open > 0 ? (loaded - idle) / open : 'n/a',
-        'opened/s': (opened.opened * 1000) / opened.elapsedMs,
-        failures: opened.failures,
-      });
+      watchRows.push(
+        watchRow(`via Remoteler Proxy, HTTP/2 (${WATCHES_PER_HTTP2_CONNECTION} per connection)`, {
+          idle,
+          loaded,
+          open,
+          opened,
+        }),
+      );
     }
     printTable(
       `RSS per open watch (${watchCount} asked, opening stopped after ${watchBudgetMs} ms; HTTP/1.1 from the client unless named; target <= 60 KiB)`,

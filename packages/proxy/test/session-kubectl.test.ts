@@ -228,7 +228,10 @@ describe.each(['1.27', '1.30', '1.33'])('sessions through the Proxy with kubectl
     const download = await audit.waitFor(
       isEnd((e) => e.namespace === ns && e.command[0] === 'tar' && e.command[1] === 'cf'),
     );
-    expect(download.exitCode).toBe(0);
+    // kubectl cp exits as soon as it has read the archive to its end, without waiting for the exit
+    // status that follows it; when it leaves first, the session ends without one (seen with 1.30).
+    expect([0, undefined]).toContain(download.exitCode);
+    expect(download.user).toBe('alice');
   });
 
   it('port-forward is audited with the forwarded port', async () => {

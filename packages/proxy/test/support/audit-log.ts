@@ -1,4 +1,5 @@
 import type { ProxyAuditEvent } from '../../src/index.js';
+import { awaitableList } from './awaitable-list.js';
 
 /** The Proxy's audit events as a test sees them: `record` is the `onAudit` hook. */
 export interface AuditLog {
@@ -9,25 +10,6 @@ export interface AuditLog {
 }
 
 export function createAuditLog(): AuditLog {
-  const events: ProxyAuditEvent[] = [];
-  const waiters = new Set<() => void>();
-  return {
-    events,
-    record(event) {
-      events.push(event);
-      for (const waiter of [...waiters]) waiter();
-    },
-    where(match) {
-      return new Promise((resolve) => {
-        const check = () => {
-          const found = events.find(match);
-          if (!found) return;
-          waiters.delete(check);
-          resolve(found);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-  };
+  const list = awaitableList<ProxyAuditEvent>();
+  return { events: list.items, record: (event) => list.push(event), where: (match) => list.waitFor(match) };
 }

@@ -1,4 +1,5 @@
 import { type AuditEvent, type AuditSink, MemoryAuditSink } from '@remoteler/core';
+import { awaitableList } from './awaitable-list.js';
 
 /** A MemoryAuditSink whose events a test can await (no polling). */
 export interface AwaitableAuditSink extends AuditSink {
@@ -10,29 +11,16 @@ export interface AwaitableAuditSink extends AuditSink {
 
 export function awaitableAuditSink(): AwaitableAuditSink {
   const inner = new MemoryAuditSink();
-  const events: AuditEvent[] = [];
-  const waiters = new Set<() => void>();
+  const list = awaitableList<AuditEvent>();
   return {
     capabilities: inner.capabilities,
-    events,
+    events: list.items,
     async emit(event) {
       await inner.emit(event);
-      events.push(event);
-      for (const waiter of [...waiters]) waiter();
+      list.push(event);
     },
     flush: () => inner.flush(),
     close: () => inner.close(),
-    waitFor(match: (event: AuditEvent) => boolean) {
-      return new Promise<AuditEvent>((resolve) => {
-        const check = () => {
-          const found = events.find(match);
-          if (!found) return;
-          waiters.delete(check);
-          resolve(found);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
+    waitFor: (match: (event: AuditEvent) => boolean) => list.waitFor(match),
   } as AwaitableAuditSink;
 }
