@@ -134,6 +134,28 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s through the Proxy', (version
   });
   const kubectl = (args: string[], kubeconfig?: WrittenKubeconfig) =>
     runKubectl(version, args, options(kubeconfig));
+  // kubectl get -w lists, then prints a pod created once its watch request reached the API server.
+  // Resolves with that watch request as the simulator recorded it.
+  const watchSeesNewPod = async (runOptions: KubectlRunOptions, name: string) => {
+    sim.clearRequests();
+    const watch = await startKubectl(version, ['get', 'pods', '-n', ns, '-w'], runOptions);
+    try {
+      await watch.waitForOutput('web-0');
+      const watching = await sim.waitForRequest(
+        (r) => r.verb === 'watch' && r.path === `/api/v1/namespaces/${ns}/pods`,
+      );
+      sim.createObject({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: ns },
+        spec: { containers: [{ name: 'app', image: 'busybox:1.36' }] },
+      });
+      await watch.waitForOutput(new RegExp(`${name}\\s+1/1\\s+Running`));
+      return watching;
+    } finally {
+      await watch.stop();
+    }
+  };
   // kubectl 1.27 validates apply against the protobuf /openapi/v2 the simulator does not serve.
   const validate = version === '1.27' ? ['--validate=false'] : [];
 
@@ -177,23 +199,8 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s through the Proxy', (version
   });
 
   it('get -w prints an object created after the watch started', async () => {
-    const watch = await startKubectl(version, ['get', 'pods', '-n', ns, '-w'], options());
-    try {
-      await watch.waitForOutput('web-0');
-      const watching = await sim.waitForRequest(
-        (r) => r.verb === 'watch' && r.path === `/api/v1/namespaces/${ns}/pods`,
-      );
-      expectImpersonatedAlice(watching);
-      sim.createObject({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'late-1', namespace: ns },
-        spec: { containers: [{ name: 'app', image: 'busybox:1.36' }] },
-      });
-      await watch.waitForOutput(/late-1\s+1\/1\s+Running/);
-    } finally {
-      await watch.stop();
-    }
+    const watching = await watchSeesNewPod(options(), 'late-1');
+    expectImpersonatedAlice(watching);
   });
 
   it('apply creates and then configures a ConfigMap, and delete removes it', async () => {
@@ -314,21 +321,7 @@ describe.each(['1.27', '1.30', '1.33'])('kubectl %s through the Proxy', (version
     const http1 = { ...options(), env: { DISABLE_HTTP2: '1' } };
     expect((await runKubectl(version, ['get', 'pods', '-n', ns], http1)).code).toBe(0);
     expect(versionsOf(`/namespaces/${ns}/pods`)).toEqual(['1.1']);
-    sim.clearRequests();
-    const watch = await startKubectl(version, ['get', 'pods', '-n', ns, '-w'], http1);
-    try {
-      await watch.waitForOutput('web-0');
-      await sim.waitForRequest((r) => r.verb === 'watch' && r.path === `/api/v1/namespaces/${ns}/pods`);
-      sim.createObject({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'late-h1', namespace: ns },
-        spec: { containers: [{ name: 'app', image: 'busybox:1.36' }] },
-      });
-      await watch.waitForOutput(/late-h1\s+1\/1\s+Running/);
-    } finally {
-      await watch.stop();
-    }
+    expectImpersonatedAlice(await watchSeesNewPod(http1, 'late-h1'));
     expect(new Set(audits.map((event) => event.httpVersion))).toEqual(new Set(['1.1']));
   });
 
