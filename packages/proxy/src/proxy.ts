@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type AuditSink, type RecordingStore, RemotelerError } from '@remoteler/core';
 import type { AccessCheckerSource } from './access/access-checker-source.js';
-import { findLock, type LockSource, lockedError } from './access/lock-source.js';
+import { decideAccess } from './access/access-decision.js';
+import type { LockSource } from './access/lock-source.js';
 import type { UserCertificateDecoder } from './identity/user-certificate-decoder.js';
 import { createLimitsStep } from './limits/limits-step.js';
 import { type ProxyLimits, resolveProxyLimits } from './limits/proxy-limits.js';
@@ -180,32 +181,21 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     onError: (error) => onError(error),
   });
   const pool = new UpstreamPool(options.upstream);
-  // Whether an open session (watch, exec…) may go on: no lock applies to it now…
-  const lockOnSession = (exchange: ProxyExchange, at: number) => {
-    const lock =
-      options.locks &&
-      exchange.identity &&
-      findLock(options.locks.current(), exchange.identity, exchange.cluster?.name, at);
-    return lock ? lockedError(lock) : undefined;
-  };
-  // …and the current roles still allow it.
-  const accessLostBySession = (exchange: ProxyExchange) => {
-    const { identity, cluster, attributes } = exchange;
-    if (!identity || !cluster || !attributes) return undefined;
-    try {
-      const checker = options.access.forIdentity(identity);
-      if (!checker.canAccessCluster(cluster)) return clusterNotFound(cluster.name);
-      const decision = checker.checkRequest(cluster, attributes);
-      return decision.allowed ? undefined : decision.error;
-    } catch (error) {
-      // Fail closed: a session whose access cannot be re-established is ended.
-      return RemotelerError.is(error)
-        ? error
-        : new RemotelerError('RMT_INTERNAL', 'access could not be re-checked', { cause: error });
-    }
-  };
   const sessions = new OpenSessions({
-    check: (exchange, at) => lockOnSession(exchange, at) ?? accessLostBySession(exchange),
+    // Whether an open session (watch, exec…) may go on: decided as for a new request, with the
+    // locks and roles of now.
+    check: (exchange, at) => {
+      const { identity, cluster, attributes } = exchange;
+      if (!identity || !cluster || !attributes) return undefined;
+      try {
+        return decideAccess(options.access, options.locks, identity, cluster, attributes, at);
+      } catch (error) {
+        // Fail closed: a session whose access cannot be re-established is ended.
+        return RemotelerError.is(error)
+          ? error
+          : new RemotelerError('RMT_INTERNAL', 'access could not be re-checked', { cause: error });
+      }
+    },
     now: () => now().getTime(),
   });
   const steps: readonly ProxyStep[] = composePipeline(

@@ -113,6 +113,26 @@ describe('authorization by the policy engine', () => {
     expect(hidden.json().message).toContain('RMT_PROXY_CLUSTER_NOT_FOUND');
   });
 
+  it('hides it even for a path the policy engine cannot parse, so no answer tells it exists', async () => {
+    const unpinned = await pki.user('alice');
+    // `/api/v1/watch` with nothing after it is unparsable: on a cluster alice may use, that is a 400.
+    const visible = await proxyRequest(fixture.url, '/k8s/dev/api/v1/watch', pki.proxyTrust, {
+      identity: unpinned,
+    });
+    expect(visible.status).toBe(400);
+    expect(visible.json().message).toContain('RMT_POLICY_REQUEST_UNPARSABLE');
+    const answers = await Promise.all(
+      ['prod', 'missing'].map((cluster) =>
+        proxyRequest(fixture.url, `/k8s/${cluster}/api/v1/watch`, pki.proxyTrust, { identity: unpinned }),
+      ),
+    );
+    const [forbidden, missing] = answers.map((res) => ({ status: res.status, body: res.json() }));
+    expect(forbidden!.status).toBe(404);
+    expect(forbidden!.body.message).toContain('RMT_PROXY_CLUSTER_NOT_FOUND');
+    // The same answer but for the name.
+    expect(JSON.stringify(forbidden)).toBe(JSON.stringify(missing).replaceAll('missing', 'prod'));
+  });
+
   it('applies a role change to the next request', async () => {
     expect((await get('/api/v1/namespaces/team-b/pods')).status).toBe(403);
     roles = [
