@@ -241,8 +241,14 @@ export class OidcConnector implements IdentityConnector {
       throw new RemotelerError('RMT_CONNECTOR_CLOSED', `the OIDC connector ${this.id} is closed`);
   }
 
+  // Oldest completions first (a Map keeps insertion order), so the walk stops at the first one still
+  // in force instead of visiting every login of a burst on every callback. One that expires before
+  // an earlier-completed one waits behind it; a replay of it is refused as expired anyway.
   #forgetOldCompletions(now: number): void {
-    for (const [state, expiresAt] of this.#completed) if (expiresAt <= now) this.#completed.delete(state);
+    for (const [state, expiresAt] of this.#completed) {
+      if (expiresAt > now) return;
+      this.#completed.delete(state);
+    }
   }
 
   #configure(): Promise<oidc.Configuration> {

@@ -348,6 +348,28 @@ describe('OidcConnector: a tampered login is refused', () => {
     expect(error.details).toEqual({ reason: 'expired' });
   });
 
+  it('refuses a second completion of a login, also after older completions were forgotten', async () => {
+    let now = Date.now();
+    const connector = world.connector({ clock: () => now, loginTimeoutMs: 60_000 });
+    const complete = ({ begin, callbackUrl }: Awaited<ReturnType<typeof signedIn>>) =>
+      connector.completeLogin({ callbackUrl, session: begin.session });
+    const replayed = async (login: Awaited<ReturnType<typeof signedIn>>) =>
+      (await expectRemotelerError(() => complete(login), 'RMT_CONNECTOR_LOGIN_INVALID')).details;
+
+    const first = await signedIn(connector);
+    expect((await complete(first)).username).toBe('zoe@example.com');
+    expect(await replayed(first)).toEqual({ reason: 'replayed' });
+
+    now += 30_000;
+    const second = await signedIn(connector);
+    expect((await complete(second)).username).toBe('zoe@example.com');
+    // The first login's timeout passes: its completion is forgotten (a replay is now refused as
+    // expired), and the second one's is still remembered.
+    now += 31_000;
+    expect(await replayed(first)).toEqual({ reason: 'expired' });
+    expect(await replayed(second)).toEqual({ reason: 'replayed' });
+  });
+
   it('refuses a login without a usable username claim (RMT_OIDC_USERNAME_CLAIM_MISSING)', async () => {
     const connector = world.connector();
     const { begin, callbackUrl } = await signedIn(connector, 'nomail');
