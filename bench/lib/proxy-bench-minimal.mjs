@@ -11,9 +11,11 @@
 //           nothing else): the least CPU a Node proxy can spend on the second connection;
 //   h2      one node:http2 session, every request a stream of it (the API server offers h2): what
 //           multiplexing ordinary requests upstream would cost, against `raw`.
+// and two listeners: node:https (default), or `server: 'raw'` (see rawServer) to show what
+// node:http itself costs on the client side.
 import { connect as connectHttp2 } from 'node:http2';
 import { createServer } from 'node:https';
-import { connect, createSecureContext } from 'node:tls';
+import { connect, createSecureContext, createServer as createTlsServer } from 'node:tls';
 import { Pool } from 'undici';
 import { serveRpc } from './child-process-rpc.mjs';
 
@@ -193,32 +195,88 @@ function h2Relay(upstream, groups) {
   };
 }
 
+// `server: 'raw'`: no node:https on the client side either. A TLS server whose connections are read
+// by a few lines that understand only a GET head without a body (what the load generator sends, one
+// request at a time per connection), handing the relay the request and response fields it uses.
+// A reference for how much of a Node proxy's cost is node:http itself; it checks nothing.
+function rawServer({ cert, key, userCaPem }, relay) {
+  return createTlsServer(
+    { cert, key, ca: userCaPem, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
+    (socket) => {
+      socket.setNoDelay(true);
+      const user = socket.getPeerCertificate().subject?.CN ?? '';
+      let buffered = null;
+      socket.on('error', () => {});
+      socket.on('data', (chunk) => {
+        buffered = buffered ? Buffer.concat([buffered, chunk]) : chunk;
+        for (;;) {
+          const end = buffered.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const head = buffered.toString('latin1', 0, end);
+          buffered = buffered.length > end + 4 ? buffered.subarray(end + 4) : null;
+          const lineEnd = head.indexOf('\r\n');
+          const [method, url] = head.slice(0, lineEnd).split(' ');
+          const accept = /\r\naccept:[ \t]*([^\r]*)/i.exec(head)?.[1];
+          const res = {
+            headersSent: false,
+            head: '',
+            writeHead(status, headers = {}) {
+              let text = `HTTP/1.1 ${status} ${status === 200 ? 'OK' : 'Error'}\r\n`;
+              for (const name in headers) text += `${name}: ${headers[name]}\r\n`;
+              this.head = `${text}\r\n`;
+              this.headersSent = true;
+              return this;
+            },
+            end(body) {
+              if (body) socket.write(Buffer.concat([Buffer.from(this.head, 'latin1'), body]));
+              else socket.write(this.head, 'latin1');
+            },
+            destroy: () => socket.destroy(),
+          };
+          relay({ method, url, headers: accept ? { accept } : {}, socket }, res, user);
+          if (!buffered) return;
+        }
+      });
+    },
+  );
+}
+
 serveRpc(
   {
-    async start({ cert, key, userCaPem, groups, upstream, client = 'undici' }) {
+    async start({ cert, key, userCaPem, groups, upstream, client = 'undici', server: serverKind = 'https' }) {
       const relay =
         client === 'raw'
           ? rawRelay(upstream, groups)
           : client === 'h2'
             ? h2Relay(upstream, groups)
             : undiciRelay(upstream, groups);
-      server = createServer(
-        { cert, key, ca: userCaPem, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
-        (req, res) => {
-          const user = userOf(req.socket);
-          if (!user) {
-            res.writeHead(401).end();
-            return;
-          }
-          relay(req, res, user);
-        },
-      );
+      server =
+        serverKind === 'raw'
+          ? rawServer({ cert, key, userCaPem }, relay)
+          : createServer(
+              {
+                cert,
+                key,
+                ca: userCaPem,
+                requestCert: true,
+                rejectUnauthorized: true,
+                minVersion: 'TLSv1.2',
+              },
+              (req, res) => {
+                const user = userOf(req.socket);
+                if (!user) {
+                  res.writeHead(401).end();
+                  return;
+                }
+                relay(req, res, user);
+              },
+            );
       await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
       return { port: server.address().port };
     },
   },
   async () => {
-    server?.closeAllConnections();
+    server?.closeAllConnections?.();
     server?.close();
     await close();
   },

@@ -3,8 +3,9 @@
 //   upstream   the testkit KubeApiSimulator, and a bare node:https server answering the same bytes
 //              (Node's floor: the least a Node HTTPS server spends per answered request);
 //   candidate  the Remoteler Proxy (its own Node process), a minimal Node proxy (no checks; with
-//              undici.stream, with a raw-socket client that reads only Content-Length answers, and
-//              with one upstream HTTP/2 session: references for what Node itself costs), or nginx
+//              undici.stream, with a raw-socket client that reads only Content-Length answers, with
+//              that client behind a raw TLS server instead of node:https, and with one upstream
+//              HTTP/2 session: references for what Node itself costs), or nginx
 //              as an mTLS reverse proxy that verifies the client certificate against the user CA
 //              and sets the same impersonation headers and upstream bearer token (master + one
 //              worker, private config in a temp dir);
@@ -158,7 +159,7 @@ try {
 
   // The least a Node reverse proxy does for the same job (no policy, no checks): reference points,
   // on undici and on a raw-socket upstream client (how little a Node proxy can spend at all).
-  async function startMinimal(label, client) {
+  async function startMinimal(label, client, serverKind = 'https') {
     const child = await startRpcChild(lib('proxy-bench-minimal.mjs'), { label });
     children.push(child);
     const { port } = await child.call('start', {
@@ -168,12 +169,14 @@ try {
       groups: GROUPS,
       upstream: { server: sim.url, token: TOKEN, ca: sim.caPem },
       client,
+      server: serverKind,
     });
     return { port, pid: child.pid };
   }
   const minimal = await startMinimal('minimal Node proxy', 'undici');
   const raw = await startMinimal('raw-socket Node proxy', 'raw');
   const h2 = await startMinimal('h2-upstream Node proxy', 'h2');
+  const rawBoth = await startMinimal('raw-both-sides Node proxy', 'raw', 'raw');
 
   let nginxWorker;
   if (nginxAvailable()) {
@@ -218,6 +221,14 @@ try {
       name: 'via raw-socket Node proxy',
       port: raw.port,
       pid: raw.pid,
+      tls: userTls,
+      reference: true,
+      keepAliveOnly: true,
+    },
+    {
+      name: 'via raw-both-sides Node proxy',
+      port: rawBoth.port,
+      pid: rawBoth.pid,
       tls: userTls,
       reference: true,
       keepAliveOnly: true,
@@ -363,6 +374,11 @@ try {
     {
       comparison: 'raw-socket Node proxy CPU / floor CPU per req',
       value: ratio(cpuPerReq(byName('via raw-socket Node proxy').keepAlive), cpuPerReq(floor)),
+      target: '',
+    },
+    {
+      comparison: 'raw-both-sides Node proxy CPU / floor CPU per req',
+      value: ratio(cpuPerReq(byName('via raw-both-sides Node proxy').keepAlive), cpuPerReq(floor)),
       target: '',
     },
     {
