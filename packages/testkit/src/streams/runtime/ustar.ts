@@ -17,6 +17,9 @@ export interface TarEntry {
 }
 
 const BLOCK = 512;
+// GNU tar's default record: 20 blocks (blocking factor 20). `tar cf -` pads the archive, after its
+// two zero blocks, to a whole number of records.
+const RECORD = 20 * BLOCK;
 
 function octal(value: number, width: number): string {
   return `${value.toString(8).padStart(width - 1, '0')}\0`;
@@ -72,7 +75,11 @@ function paxRecord(key: string, value: string): string {
   return `${length}${body}`;
 }
 
-/** Writes a whole archive: each entry's header and data, then the two zero blocks that end it. */
+/**
+ * Writes a whole archive as GNU `tar cf -` does: each entry's header and data, the two zero blocks
+ * that end it, then zeros up to a whole 10,240-byte record (a reader stops at the two zero blocks;
+ * what follows is still on the wire, as it would be from a real container).
+ */
 export function writeTar(entries: readonly TarEntry[]): Buffer {
   const parts: Buffer[] = [];
   for (const entry of entries) {
@@ -94,6 +101,8 @@ export function writeTar(entries: readonly TarEntry[]): Buffer {
     if (size > 0) parts.push(entry.data, padding(size));
   }
   parts.push(Buffer.alloc(BLOCK * 2));
+  const length = parts.reduce((sum, part) => sum + part.length, 0);
+  parts.push(Buffer.alloc((RECORD - (length % RECORD)) % RECORD));
   return Buffer.concat(parts);
 }
 
