@@ -242,6 +242,26 @@ describe('requests HTTP/2 itself forbids', () => {
   });
 });
 
+describe('bytes HTTP/1.1 never lets into a request target', () => {
+  // Node's HTTP/1.1 parser refuses a target with bytes outside visible ASCII; nghttp2 lets bytes
+  // from 0x80 up through in :path, so the path guard must refuse them itself, before routing.
+  it.each([
+    ['a path', '/api/v1/namespaces/default/pods/caf\u00e9'],
+    ['a watch path', '/api/v1/namespaces/kube-syst\u00e9m/secrets?watch=true'],
+    ['a query', '/api/v1/namespaces/default/pods?labelSelector=app%3Dcaf\u00e9'],
+    ['a NEL in the path', '/api/v1/namespaces/default/pods/web\u0085'],
+  ])('refuses non-ASCII bytes in %s with 400, nothing upstream', async (_where, target) => {
+    const total = fixture.allUpstreamRequests();
+    const res = await h2Request(await session(), target);
+    expect(res.status).toBe(400);
+    expect(res.json().message).toContain('RMT_PROXY_PATH_INVALID');
+    expect(fixture.allUpstreamRequests()).toBe(total);
+    const event = auditLog.events.at(-1);
+    expect(event).toMatchObject({ status: 400, errorCode: 'RMT_PROXY_PATH_INVALID' });
+    expect(event?.verb).toBeUndefined();
+  });
+});
+
 describe(':authority and host', () => {
   it('sends the API server its own host, never the one the client named', async () => {
     const arrived = upstream.nextRequest();
