@@ -13,6 +13,7 @@ import {
   isHttp2Request,
   type ProxyRequest,
   type ProxyResponse,
+  responseFinished,
 } from './listener/http-messages.js';
 import type { ProxyProtocolOptions } from './listener/proxy-protocol-acceptor.js';
 import { createTlsListener, type ListenerTlsMaterial, type TlsListener } from './listener/tls-listener.js';
@@ -294,7 +295,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     );
     if (kind === 'upgrade' && sessionHooks.enabled) exchange.relayObserver = sessionHooks.observe(exchange);
     const abortIfUnfinished = () => {
-      if (!res?.writableFinished) exchange.abort();
+      if (!res || !responseFinished(res)) exchange.abort();
     };
     // 'close' comes once per response or socket: a plain listener, without once()'s wrapper.
     (res ?? socket).on('close', abortIfUnfinished);

@@ -1,10 +1,14 @@
 import { X509Certificate } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants as http2Constants } from 'node:http2';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthForwarder, isWebApiPath, type ProxyRequest, type ProxyResponse } from '../src/index.js';
+import { type AwaitableList, awaitableList } from './support/awaitable-list.js';
+import { connectH2, h2Open } from './support/h2-client.js';
 import { proxyRequest, rawExchange } from './support/proxy-client.js';
 import { type ProxyFixture, startProxyFixture } from './support/proxy-fixture.js';
 import { createTestPki, type Pem, type TestPki } from './support/test-pki.js';
@@ -22,9 +26,13 @@ interface SeenRequest {
 }
 
 /** A stand-in Auth listener: mTLS against the host CA, records what arrives, answers JSON. */
-async function startAuthEcho(pki: TestPki): Promise<{ url: string; seen: SeenRequest[]; server: Server }> {
+async function startAuthEcho(
+  pki: TestPki,
+): Promise<{ url: string; seen: SeenRequest[]; held: AwaitableList<ServerResponse>; server: Server }> {
   const tls = await pki.host('auth');
   const seen: SeenRequest[] = [];
+  /** Answers to `/v1/hold`, which Auth never sends. */
+  const held = awaitableList<ServerResponse>();
   const server = createServer(
     {
       cert: tls.cert,
@@ -45,6 +53,10 @@ async function startAuthEcho(pki: TestPki): Promise<{ url: string; seen: SeenReq
           body: Buffer.concat(chunks).toString('utf8'),
           peerSubject: socket.getPeerX509Certificate?.()?.subject,
         });
+        if (req.url === '/v1/hold') {
+          held.push(res);
+          return;
+        }
         if (req.url === '/v1/sso/callback?code=x') {
           res.writeHead(302, { location: 'http://127.0.0.1:5/callback?code=y', 'set-cookie': 'a=b' }).end();
           return;
@@ -56,7 +68,7 @@ async function startAuthEcho(pki: TestPki): Promise<{ url: string; seen: SeenReq
     },
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
+  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, held, server };
 }
 
 let pki: TestPki;
@@ -217,6 +229,18 @@ describe('the Auth forwarder', () => {
     const ping = await proxyRequest(fixture.url, '/v1/ping', pki.proxyTrust);
     expect(ping.headers['x-internal']).toBeUndefined();
     expect(ping.headers['content-type']).toBe('application/json');
+  });
+
+  it('abandons the call to Auth when an HTTP/2 client resets its stream', async () => {
+    const h2 = await connectH2(fixture.url, pki.proxyTrust);
+    try {
+      const held = h2Open(h2, '/v1/hold');
+      const abandoned = once(await auth.held.waitFor(() => true), 'close');
+      held.stream.close(http2Constants.NGHTTP2_CANCEL);
+      await abandoned;
+    } finally {
+      h2.destroy();
+    }
   });
 
   it('answers RMT_PROXY_AUTH_UNAVAILABLE in the web API error shape when Auth cannot be reached', async () => {

@@ -50,6 +50,16 @@ export function cutResponse(res: ProxyResponse): void {
 }
 
 /**
+ * Whether the response went out in full, as opposed to being cut short by either side. Not
+ * `writableFinished` alone: node:http2 ends the writable side of a stream the client reset
+ * (RST_STREAM), so there a response the client abandoned looks finished; such a stream is marked
+ * `aborted`.
+ */
+export function responseFinished(res: ProxyResponse): boolean {
+  return res.writableFinished && !('stream' in res && res.stream.aborted);
+}
+
+/**
  * The size of an HTTP/2 header list as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2):
  * each field's name and value octets plus 32. node:http2 advertises the limit but does not enforce
  * it on what it receives, so the Proxy does.

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { cutResponse, type ProxyResponse } from '../listener/http-messages.js';
+import { cutResponse, type ProxyResponse, responseFinished } from '../listener/http-messages.js';
 
 /** The upstream body stopped before its end, or the client connection closed before the response finished. */
 export class PrematureCloseError extends Error {
@@ -43,10 +43,13 @@ export function relayLongResponse(body: Readable, res: ProxyResponse): Promise<v
     body.on('close', () => {
       if (!body.readableEnded) settle(new PrematureCloseError('upstream'));
     });
-    res.on('finish', () => settle(undefined));
+    // node:http2 also emits 'finish' for a stream the client reset; 'close' reports that one.
+    res.on('finish', () => {
+      if (responseFinished(res)) settle(undefined);
+    });
     res.on('error', settle);
     res.on('close', () => {
-      if (!res.writableFinished) settle(new PrematureCloseError('client'));
+      if (!responseFinished(res)) settle(new PrematureCloseError('client'));
     });
     body.pipe(res);
   });

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { responseHeadersForClient } from '../impersonation/upstream-headers.js';
-import { cutResponse, type ProxyResponse } from '../listener/http-messages.js';
+import { cutResponse, type ProxyResponse, responseFinished } from '../listener/http-messages.js';
 import type { Http1Client, Http1Control, Http1ResponseHandler } from './http1/http1-client.js';
 import { Http1ProtocolError } from './http1/response-parser.js';
 
@@ -62,7 +62,7 @@ export function relayOrdinaryRequest(
       else reject(error);
     };
     const onClientClose = () => {
-      if (res.writableFinished) return settle();
+      if (responseFinished(res)) return settle();
       clientGone = true;
       if (!upstreamDone) controller?.abort(new Error('the client went away'));
       settle();

@@ -2,7 +2,12 @@ import { pipeline } from 'node:stream/promises';
 import type { TLSSocket } from 'node:tls';
 import { RemotelerError } from '@remoteler/core';
 import { Agent, type Dispatcher } from 'undici';
-import { cutResponse, type ProxyRequest, type ProxyResponse } from '../listener/http-messages.js';
+import {
+  cutResponse,
+  type ProxyRequest,
+  type ProxyResponse,
+  responseFinished,
+} from '../listener/http-messages.js';
 
 /** TLS material with which the Proxy calls the Auth service: its host certificate and the host CA. */
 export interface AuthForwarderTls {
@@ -133,7 +138,7 @@ export function createAuthForwarder(options: AuthForwarderOptions): AuthForwarde
     const hasBody = method !== 'GET' && method !== 'HEAD';
     const controller = new AbortController();
     response.once('close', () => {
-      if (!response.writableFinished) controller.abort();
+      if (!responseFinished(response)) controller.abort();
     });
     let answer: Dispatcher.ResponseData;
     try {

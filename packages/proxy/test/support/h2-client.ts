@@ -128,7 +128,7 @@ export async function h2Request(
 }
 
 // HTTP/2 frame types (RFC 9113 §6).
-export const FRAME = { DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, GOAWAY: 7 } as const;
+export const FRAME = { DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, GOAWAY: 7, CONTINUATION: 9 } as const;
 
 export interface RawFrame {
   readonly type: number;
@@ -137,7 +137,8 @@ export interface RawFrame {
   readonly payload: Buffer;
 }
 
-function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
+/** One frame on the wire (RFC 9113 §4.1). */
+export function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
   const head = Buffer.alloc(9);
   head.writeUIntBE(payload.length, 0, 3);
   head[3] = type;
@@ -162,7 +163,7 @@ function hpackInteger(value: number, prefixBits: number, firstByte: number): Buf
 
 // "Literal Header Field without Indexing — New Name", no Huffman (RFC 7541 §6.2.2): the name goes
 // on the wire exactly as given, upper case included, which node's client never allows.
-function hpackLiteral(name: string, value: string): Buffer {
+export function hpackLiteral(name: string, value: string): Buffer {
   const n = Buffer.from(name, 'latin1');
   const v = Buffer.from(value, 'latin1');
   return Buffer.concat([Buffer.from([0]), hpackInteger(n.length, 7, 0), n, hpackInteger(v.length, 7, 0), v]);
@@ -230,4 +231,97 @@ export function rawH2Request(
     socket.on('close', () => resolve(frames));
     socket.on('error', reject);
   });
+}
+
+/** A header block of literal fields, exactly as given (see {@link hpackLiteral}). */
+export function headerBlock(fields: readonly (readonly [string, string])[]): Buffer {
+  return Buffer.concat(fields.map(([name, value]) => hpackLiteral(name, value)));
+}
+
+/** An HTTP/2 connection spoken by hand: the test writes frames, the server's frames are collected. */
+export interface RawH2Connection {
+  /** Every frame the server sent so far. */
+  readonly frames: RawFrame[];
+  write(...frames: Buffer[]): void;
+  /** Resolves with the first received frame (already or later) that matches; rejects when the connection closes first. */
+  waitFor(match: (frame: RawFrame) => boolean): Promise<RawFrame>;
+  /** Resolves when the server closed the connection. */
+  readonly closed: Promise<void>;
+  close(): void;
+}
+
+/**
+ * Opens a TLS connection with ALPN `h2`, sends the preface and empty SETTINGS, acknowledges the
+ * server's SETTINGS, and collects what the server sends. The test writes every other frame itself.
+ */
+export async function rawH2Connect(base: string, trust: string, identity: Pem): Promise<RawH2Connection> {
+  const url = new URL(base);
+  const frames: RawFrame[] = [];
+  const waiters = new Set<() => void>();
+  const socket = tlsConnect({
+    host: url.hostname,
+    port: Number(url.port),
+    ca: trust,
+    cert: identity.cert,
+    key: identity.key,
+    ALPNProtocols: ['h2'],
+  });
+  socket.on('error', () => {});
+  let isClosed = false;
+  const closed = new Promise<void>((resolve) =>
+    socket.once('close', () => {
+      isClosed = true;
+      for (const waiter of [...waiters]) waiter();
+      resolve();
+    }),
+  );
+  let buffered = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    while (buffered.length >= 9) {
+      const length = buffered.readUIntBE(0, 3);
+      if (buffered.length < 9 + length) break;
+      const received: RawFrame = {
+        type: buffered[3]!,
+        flags: buffered[4]!,
+        streamId: buffered.readUInt32BE(5) & 0x7fffffff,
+        payload: buffered.subarray(9, 9 + length),
+      };
+      buffered = buffered.subarray(9 + length);
+      frames.push(received);
+      if (received.type === FRAME.SETTINGS && (received.flags & 0x1) === 0)
+        socket.write(frame(FRAME.SETTINGS, 0x1, 0, Buffer.alloc(0)));
+    }
+    for (const waiter of [...waiters]) waiter();
+  });
+  await once(socket, 'secureConnect');
+  socket.write(
+    Buffer.concat([
+      Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'),
+      frame(FRAME.SETTINGS, 0, 0, Buffer.alloc(0)),
+    ]),
+  );
+  return {
+    frames,
+    write: (...out) => {
+      if (!isClosed) socket.write(Buffer.concat(out));
+    },
+    waitFor: (match) =>
+      new Promise<RawFrame>((resolve, reject) => {
+        const check = () => {
+          const found = frames.find(match);
+          if (found) {
+            waiters.delete(check);
+            resolve(found);
+          } else if (isClosed) {
+            waiters.delete(check);
+            reject(new Error('the connection closed first'));
+          }
+        };
+        waiters.add(check);
+        check();
+      }),
+    closed,
+    close: () => socket.destroy(),
+  };
 }

@@ -22,7 +22,7 @@ export const PROXY_ERRORS = defineErrors({
   RMT_PROXY_PATH_INVALID: {
     category: 'input',
     summary:
-      'The request path has dot segments, empty segments, a backslash, or an encoded `/`, `\\` or `.`; the Proxy refuses it instead of rewriting it.',
+      'The request path has dot segments, empty segments, a backslash, an encoded `/`, `\\` or `.`, or characters outside visible ASCII; the Proxy refuses it instead of rewriting it.',
     hint: 'Send the path exactly as the Kubernetes API defines it, without `.`/`..` segments, `//` or percent-encoded separators.',
   },
   RMT_PROXY_CLUSTER_REQUIRED: {
