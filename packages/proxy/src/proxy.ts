@@ -61,6 +61,11 @@ export interface ProxyOptions {
   /** Time a client has to send a request head, in ms. Default 20 000. */
   readonly headersTimeoutMs?: number;
   /**
+   * Time a client has to send a whole request, body included, in ms; an HTTP/1.1 connection is
+   * then closed, an HTTP/2 stream reset. Answers (watches, logs) are not limited. Default 300 000.
+   */
+  readonly requestTimeoutMs?: number;
+  /**
    * Offer HTTP/2 to clients by ALPN, as kube-apiserver does; kubectl then multiplexes its requests
    * and watches over one connection (exec, attach and port-forward stay on HTTP/1.1). Default true.
    */
@@ -177,6 +182,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     material: tlsMaterial,
     ...(options.maxHeaderSize !== undefined && { maxHeaderSize: options.maxHeaderSize }),
     ...(options.headersTimeoutMs !== undefined && { headersTimeoutMs: options.headersTimeoutMs }),
+    ...(options.requestTimeoutMs !== undefined && { requestTimeoutMs: options.requestTimeoutMs }),
     ...(options.http2 !== undefined && { http2: options.http2 }),
     ...(options.proxyProtocol && { proxyProtocol: options.proxyProtocol }),
     onError: (error) => onError(error),

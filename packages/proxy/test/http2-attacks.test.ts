@@ -428,3 +428,64 @@ describe('connections that stall or outstay the Proxy', () => {
     expect(connection.frames.filter((f) => f.streamId === 3 || f.streamId === 5)).toEqual([]);
   });
 });
+
+describe('a request body that trickles in (slow POST over HTTP/2)', () => {
+  // HTTP/1.1 has Node's requestTimeout for the whole request; over HTTP/2 one connection's streams
+  // would otherwise hold upstream requests open for as long as a client keeps sending a byte now
+  // and then.
+  const REQUEST_TIMEOUT_MS = 600;
+  let slowFixture: ProxyFixture;
+  beforeAll(async () => {
+    slowFixture = await startProxyFixture(pki, {
+      clusters: ['dev'],
+      proxy: { requestTimeoutMs: REQUEST_TIMEOUT_MS },
+    });
+  });
+  afterAll(async () => {
+    await slowFixture?.close();
+  });
+
+  it('resets a stream whose body is not complete within requestTimeoutMs, and abandons its upstream request', async () => {
+    const slowUpstream = slowFixture.upstreams.dev!;
+    const arrived = slowUpstream.nextRequestHead();
+    const connection = await raw(slowFixture.url);
+    connection.write(
+      headers(
+        1,
+        [...request('/api/v1/namespaces/default/configmaps', 'POST'), ['content-type', 'application/json']],
+        0x4,
+      ),
+      data(1, Buffer.from('{"kind":'), false),
+    );
+    const upstreamRequest = await arrived;
+    // The client never sends the rest.
+    expect(await outcome(connection, 1)).toBe(`reset ${constants.NGHTTP2_INTERNAL_ERROR}`);
+    expect(upstreamRequest.complete).toBe(false);
+    expect(upstreamRequest.destroyed || (await within(2_000, upstreamRequest, 'close'))).toBe(true);
+    // The connection goes on.
+    slowUpstream.handle(echo);
+    connection.write(headers(3, request('/api/v1/namespaces/default/pods')));
+    expect(await outcome(connection, 3)).toBe('answered');
+  });
+
+  it('lets a whole request wait for a slow API server as long as it takes', async () => {
+    const slowUpstream = slowFixture.upstreams.dev!;
+    let answer: (() => void) | undefined;
+    slowUpstream.handle((req, res, recorded) => {
+      answer = () => echo(req, res, recorded);
+    });
+    const arrived = slowUpstream.nextRequest();
+    const h2 = await connectH2(slowFixture.url, pki.proxyTrust, { identity: alice });
+    sessions.push(h2);
+    const created = h2Open(h2, '/api/v1/namespaces/default/configmaps', {
+      method: 'POST',
+      body: '{"kind":"ConfigMap"}',
+      headers: { 'content-type': 'application/json' },
+    });
+    await arrived;
+    // Not reset in twice the request timeout: the request itself was complete long before.
+    expect(await within(REQUEST_TIMEOUT_MS * 2, created.stream, 'close')).toBe(false);
+    answer!();
+    expect((await created.response)[':status']).toBe(200);
+  });
+});

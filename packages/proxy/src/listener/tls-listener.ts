@@ -35,6 +35,12 @@ export interface TlsListenerOptions {
   readonly headersTimeoutMs?: number;
   /** Idle time of a keep-alive connection between requests, in ms. Default 60 000. */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * Time a client has to send a whole request, head and body, in ms: HTTP/1.1 connections are
+   * closed (Node's `requestTimeout`), HTTP/2 streams reset. Answers (watches) are not limited.
+   * Default 300 000.
+   */
+  readonly requestTimeoutMs?: number;
   /** PROXY protocol v1/v2 from trusted load balancers. Default: off (the TCP peer is the client). */
   readonly proxyProtocol?: ProxyProtocolOptions;
   /** Receives malformed or missing PROXY headers from trusted sources. Default: none. */
@@ -102,19 +108,21 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
   const maxHeaderSize = options.maxHeaderSize ?? 16_384;
   const headersTimeoutMs = options.headersTimeoutMs ?? 20_000;
   const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 60_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 300_000;
   const server = createServer({
     ...context(current),
     requestCert: true,
     rejectUnauthorized: false,
     ALPNProtocols: http2 ? ['h2', 'http/1.1'] : ['http/1.1'],
     maxHeaderSize,
-    headersTimeout: headersTimeoutMs,
+    // The head is part of the request: Node refuses a head timeout longer than the request's.
+    headersTimeout: Math.min(headersTimeoutMs, requestTimeoutMs),
     // Node enforces headersTimeout only when it sweeps connections; sweep often enough that a
     // slow-loris client is cut close to the limit, not up to 30 s (Node's default sweep) later.
     connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(headersTimeoutMs / 4))),
     keepAliveTimeout: keepAliveTimeoutMs,
     // A request body still arriving after this long is abandoned; responses (watches) are not limited.
-    requestTimeout: 300_000,
+    requestTimeout: requestTimeoutMs,
   });
   const refreshTls = () => {
     const next = options.material();
@@ -131,6 +139,7 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
         maxHeaderSize,
         headersTimeoutMs,
         keepAliveTimeoutMs,
+        requestTimeoutMs,
         maxConcurrentStreams: options.http2MaxConcurrentStreams ?? 250,
       })
     : undefined;
@@ -148,6 +157,15 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
 }
 
 /**
+ * Whether the client has sent the whole request (END_STREAM), whether or not the body has been
+ * read yet: the readable state's `ended`, which `readableEnded` (the 'end' event) trails until the
+ * consumer has read everything.
+ */
+function requestReceived(stream: ServerHttp2Stream): boolean {
+  return (stream as unknown as { _readableState: { ended: boolean } })._readableState.ended;
+}
+
+/**
  * Takes the connections that chose `h2` away from the HTTP/1.1 machinery of `tls` and serves them
  * with a node:http2 server. node:https registers its connection handler on `secureConnection`;
  * it is replaced by one that dispatches on the negotiated protocol.
@@ -158,6 +176,7 @@ function serveHttp2(
     readonly maxHeaderSize: number;
     readonly headersTimeoutMs: number;
     readonly keepAliveTimeoutMs: number;
+    readonly requestTimeoutMs: number;
     readonly maxConcurrentStreams: number;
   },
 ): { server: Http2Server; closeSessions(graceful: boolean): void } {
@@ -180,7 +199,16 @@ function serveHttp2(
     session.on('stream', (stream: ServerHttp2Stream) => {
       open.add(stream);
       clearTimeout(timer);
+      // The counterpart of HTTP/1.1's requestTimeout: a body must be complete in time, or the
+      // stream is reset and its exchange abandoned (the answer, once the body is in, may take as
+      // long as it takes). END_STREAM is when the readable side ends, read by the relay or not.
+      const bodyTimer = stream.endAfterHeaders
+        ? undefined
+        : setTimeout(() => {
+            if (!requestReceived(stream)) stream.close(http2Constants.NGHTTP2_INTERNAL_ERROR);
+          }, limits.requestTimeoutMs).unref();
       stream.once('close', () => {
+        clearTimeout(bodyTimer);
         open.delete(stream);
         if (open.size === 0 && !session.closed && !session.destroyed) idle(limits.keepAliveTimeoutMs);
       });

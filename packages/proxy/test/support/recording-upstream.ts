@@ -21,8 +21,10 @@ export interface RecordingUpstream {
   handle(handler: (req: IncomingMessage, res: ServerResponse, recorded: RecordedRequest) => void): void;
   /** Request body bytes received so far, over all requests, including those that never ended. */
   bodyBytesReceived(): number;
-  /** Resolves with the next request the upstream receives. */
+  /** Resolves with the next request the upstream receives (for a request with a body: once the body is in). */
   nextRequest(): Promise<RecordedRequest>;
+  /** Resolves with the next request as soon as its head arrived, before any body. */
+  nextRequestHead(): Promise<IncomingMessage>;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export interface RecordingUpstream {
 export async function startRecordingUpstream(tls: Pem & { ca?: string }): Promise<RecordingUpstream> {
   const requests: RecordedRequest[] = [];
   const waiters: ((r: RecordedRequest) => void)[] = [];
+  const headWaiters: ((req: IncomingMessage) => void)[] = [];
   let bodyBytes = 0;
   let handler = (_req: IncomingMessage, res: ServerResponse, recorded: RecordedRequest) => {
     const body = JSON.stringify({ kind: 'Echo', path: recorded.url });
@@ -45,6 +48,7 @@ export async function startRecordingUpstream(tls: Pem & { ca?: string }): Promis
     ...(tls.ca && { ca: tls.ca, requestCert: true, rejectUnauthorized: true }),
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    headWaiters.shift()?.(req);
     const chunks: Buffer[] = [];
     const rawHeaders: [string, string][] = [];
     for (let i = 0; i < req.rawHeaders.length; i += 2)
@@ -105,6 +109,7 @@ export async function startRecordingUpstream(tls: Pem & { ca?: string }): Promis
     },
     bodyBytesReceived: () => bodyBytes,
     nextRequest: () => new Promise((resolve) => waiters.push(resolve)),
+    nextRequestHead: () => new Promise((resolve) => headWaiters.push(resolve)),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
