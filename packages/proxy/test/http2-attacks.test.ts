@@ -342,11 +342,18 @@ describe('body framing', () => {
   it('resets a body shorter than its Content-Length, and the API server never gets a complete request', async () => {
     const connection = await raw();
     const recorded = upstream.requests.length;
+    const startedAt = new Date();
     connection.write(
       headers(1, [...request(path, 'POST'), ['content-length', '100']], 0x4),
       data(1, Buffer.from('{"kind":"ConfigMap"}'), true),
     );
     expect(await outcome(connection, 1)).toBe(`reset ${constants.NGHTTP2_PROTOCOL_ERROR}`);
+    // Audited as a request the client abandoned, not as a failure of the API server.
+    const event = await auditLog.where(
+      (e) => e.method === 'POST' && e.path === path && e.startedAt >= startedAt,
+    );
+    expect(event.status).toBe(0);
+    expect(event.errorCode).toBeUndefined();
     // The next request is answered on its own (nothing of the cut one left on a reused connection).
     const next = await h2Request(await session(), path);
     expect(next.json()).toEqual({ kind: 'Echo', path });
