@@ -158,11 +158,11 @@ export function createTlsListener(options: TlsListenerOptions): TlsListener {
 
 /**
  * Whether the client has sent the whole request (END_STREAM), whether or not the body has been
- * read yet: the readable state's `ended`, which `readableEnded` (the 'end' event) trails until the
- * consumer has read everything.
+ * read yet (`readableEnded` trails until the consumer has read everything): nghttp2's view of the
+ * stream, `remoteClose`.
  */
 function requestReceived(stream: ServerHttp2Stream): boolean {
-  return (stream as unknown as { _readableState: { ended: boolean } })._readableState.ended;
+  return stream.state.remoteClose === 1;
 }
 
 /**
