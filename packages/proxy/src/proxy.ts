@@ -289,6 +289,8 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     res: ProxyResponse | undefined,
     socket: Duplex,
     head: Buffer | undefined,
+    // Refused before the pipeline (and audited like any refusal).
+    refusal?: RemotelerError,
   ) => {
     const exchange = new PipelineExchange(
       kind,
@@ -306,6 +308,7 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
     // 'close' comes once per response or socket: a plain listener, without once()'s wrapper.
     (res ?? socket).on('close', abortIfUnfinished);
     try {
+      if (refusal) throw refusal;
       if (closing) throw new RemotelerError('RMT_PROXY_CLOSED', 'the Proxy is shutting down');
       await runPipeline(steps, exchange);
     } catch (error) {
@@ -330,14 +333,13 @@ export function createProxy(options: ProxyOptions): RemotelerProxy {
   const maxHeaderSize = options.maxHeaderSize ?? 16_384;
   const onRequest = (req: ProxyRequest, res: ProxyResponse) => {
     // node:http's parser answers an oversized HTTP/1.1 head itself; HTTP/2's limit is ours to keep.
+    // Refused before the web API or any step reads the request, and audited.
     if (isHttp2Request(req) && headerListSize(req.rawHeaders) > maxHeaderSize) {
-      sendStatus(
-        res,
-        new RemotelerError(
-          'RMT_PROXY_HEADERS_TOO_LARGE',
-          `the request headers are larger than the ${maxHeaderSize} bytes the Proxy accepts`,
-        ),
+      const tooLarge = new RemotelerError(
+        'RMT_PROXY_HEADERS_TOO_LARGE',
+        `the request headers are larger than the ${maxHeaderSize} bytes the Proxy accepts`,
       );
+      void handle('request', req, res, req.stream, undefined, tooLarge);
       return;
     }
     if (webApi && isWebApiPath(req.url)) {

@@ -305,16 +305,25 @@ describe('impersonation attacks over HTTP/2', () => {
 });
 
 describe('header list size over HTTP/2', () => {
-  it('answers an oversized header list with 431, sends nothing upstream, and keeps the session', async () => {
+  it('answers an oversized header list with 431, audits it, sends nothing upstream, and keeps the session', async () => {
     const h2 = await session();
     const total = fixture.allUpstreamRequests();
-    const res = await h2Request(h2, '/api/v1/namespaces/default/pods', {
+    const res = await h2Request(h2, '/api/v1/namespaces/default/pods?oversized', {
       headers: { 'x-pad': 'a'.repeat(40_000) },
     });
     expect(res.status).toBe(431);
     expect(res.json()).toMatchObject({ kind: 'Status', code: 431 });
     expect(res.json().message).toContain('RMT_PROXY_HEADERS_TOO_LARGE');
     expect(fixture.allUpstreamRequests()).toBe(total);
+    // Refused before anything reads the request, and still on the record.
+    const event = await auditedWhere((e) => e.status === 431);
+    expect(event).toMatchObject({
+      httpVersion: '2.0',
+      method: 'GET',
+      path: '/api/v1/namespaces/default/pods',
+      errorCode: 'RMT_PROXY_HEADERS_TOO_LARGE',
+    });
+    expect(event.username).toBeUndefined();
     const next = await h2Request(h2, '/api/v1/namespaces/default/pods');
     expect(next.status).toBe(200);
     expect(fixture.allUpstreamRequests()).toBe(total + 1);
