@@ -170,67 +170,26 @@ export function hpackLiteral(name: string, value: string): Buffer {
 }
 
 /**
- * Speaks HTTP/2 by hand over TLS: the preface, empty SETTINGS, and one HEADERS frame (stream 1,
- * END_STREAM | END_HEADERS) carrying exactly `fields`. Collects the server's frames until it answers
- * stream 1 (HEADERS or RST_STREAM) or sends GOAWAY, then closes.
+ * One hand-made request on a connection of its own (see {@link rawH2Connect}): a HEADERS frame on
+ * stream 1 (END_STREAM | END_HEADERS) carrying exactly `fields`. Resolves with the server's frames
+ * once it answered stream 1 (HEADERS or RST_STREAM), sent GOAWAY or closed, then closes.
  */
-export function rawH2Request(
+export async function rawH2Request(
   base: string,
   trust: string,
   identity: Pem,
   fields: readonly (readonly [string, string])[],
 ): Promise<RawFrame[]> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const frames: RawFrame[] = [];
-    const socket = tlsConnect(
-      {
-        host: url.hostname,
-        port: Number(url.port),
-        ca: trust,
-        cert: identity.cert,
-        key: identity.key,
-        ALPNProtocols: ['h2'],
-      },
-      () => {
-        const block = Buffer.concat(fields.map(([name, value]) => hpackLiteral(name, value)));
-        socket.write(
-          Buffer.concat([
-            Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'),
-            frame(FRAME.SETTINGS, 0, 0, Buffer.alloc(0)),
-            frame(FRAME.HEADERS, 0x1 | 0x4, 1, block),
-          ]),
-        );
-      },
-    );
-    let buffered = Buffer.alloc(0);
-    const finish = () => {
-      socket.destroy();
-      resolve(frames);
-    };
-    socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 9) {
-        const length = buffered.readUIntBE(0, 3);
-        if (buffered.length < 9 + length) break;
-        const received: RawFrame = {
-          type: buffered[3]!,
-          flags: buffered[4]!,
-          streamId: buffered.readUInt32BE(5) & 0x7fffffff,
-          payload: buffered.subarray(9, 9 + length),
-        };
-        buffered = buffered.subarray(9 + length);
-        frames.push(received);
-        if (received.type === FRAME.SETTINGS && (received.flags & 0x1) === 0)
-          socket.write(frame(FRAME.SETTINGS, 0x1, 0, Buffer.alloc(0)));
-        const answered =
-          received.streamId === 1 && (received.type === FRAME.HEADERS || received.type === FRAME.RST_STREAM);
-        if (answered || received.type === FRAME.GOAWAY) return finish();
-      }
-    });
-    socket.on('close', () => resolve(frames));
-    socket.on('error', reject);
+  const connection = await rawH2Connect(base, trust, identity);
+  connection.write(frame(FRAME.HEADERS, 0x1 | 0x4, 1, headerBlock(fields)));
+  const ends = (f: RawFrame) =>
+    (f.streamId === 1 && (f.type === FRAME.HEADERS || f.type === FRAME.RST_STREAM)) ||
+    f.type === FRAME.GOAWAY;
+  await connection.waitFor(ends).catch(() => {
+    // Closed first: the frames so far are the answer.
   });
+  connection.close();
+  return connection.frames;
 }
 
 /** A header block of literal fields, exactly as given (see {@link hpackLiteral}). */
