@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { AuthHttpServer, CLIENT_CERTIFICATE_HEADER, CLIENT_IP_HEADER } from '@remoteler/auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyPair, PASSWORD, type Stack, startStack } from './helpers.js';
+import { joinHost, keyPair, PASSWORD, type Stack, startStack } from './helpers.js';
 import { type CallOptions, call } from './https-client.js';
 
 // A Proxy that fronts Auth on its web port relays the end client's address and verified user
@@ -23,18 +23,11 @@ function der(pem: string): string {
   return new X509Certificate(pem).raw.toString('base64');
 }
 
-async function joinAs(role: 'proxy' | 'agent', hostId: string) {
-  const key = keyPair();
-  const token = stack.service.createJoinToken({ role, createdBy: 'root' });
-  const joined = await stack.service.join({ token: token.token, publicKey: key.publicKeyPem, hostId, role });
-  return { cert: joined.certificatePem, key: key.privateKeyPem };
-}
-
 beforeAll(async () => {
   stack = await startStack();
   server = await AuthHttpServer.start({ service: stack.service });
-  proxy = await joinAs('proxy', 'proxy-1');
-  node = await joinAs('agent', 'agent-1');
+  proxy = await joinHost(stack.service, 'proxy', 'proxy-1');
+  node = await joinHost(stack.service, 'agent', 'agent-1');
   const key = keyPair();
   const res = await api('POST', '/v1/login/password', {
     body: { username: 'alice', password: PASSWORD, publicKey: key.publicKeyPem },

@@ -111,6 +111,18 @@ export function keyPair(): { privateKeyPem: string; publicKeyPem: string } {
   };
 }
 
+/** Joins a host to `service` with a fresh key and join token: its host certificate and private key. */
+export async function joinHost(
+  service: AuthService,
+  role: 'proxy' | 'agent',
+  hostId: string,
+): Promise<{ cert: string; key: string }> {
+  const key = keyPair();
+  const token = service.createJoinToken({ role, createdBy: 'root' });
+  const joined = await service.join({ token: token.token, publicKey: key.publicKeyPem, hostId, role });
+  return { cert: joined.certificatePem, key: key.privateKeyPem };
+}
+
 /** A PKCE verifier (RFC 7636 §4.1) and its S256 challenge. */
 export function pkce(): { verifier: string; challenge: string } {
   const verifier = randomBytes(32).toString('base64url');

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { AuthHttpServer } from '@remoteler/auth';
 import { decodeHostIdentity, decodeUserIdentity } from '@remoteler/ca';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HOUR, keyPair, MINUTE, PASSWORD, pkce, role, type Stack, startStack } from './helpers.js';
+import { HOUR, joinHost, keyPair, MINUTE, PASSWORD, pkce, role, type Stack, startStack } from './helpers.js';
 import { type CallOptions, call } from './https-client.js';
 
 let stack: Stack;
@@ -189,19 +189,12 @@ describe('Auth HTTPS API', () => {
     const limited = await startStack({ passwordLimitPerSource: { max: 1, windowMs: MINUTE } });
     const front = await AuthHttpServer.start({ service: limited.service });
     try {
-      const proxyKey = keyPair();
-      const token = limited.service.createJoinToken({ role: 'proxy', createdBy: 'root' });
-      const joined = await limited.service.join({
-        token: token.token,
-        publicKey: proxyKey.publicKeyPem,
-        hostId: 'proxy-1',
-        role: 'proxy',
-      });
+      const proxyHost = await joinHost(limited.service, 'proxy', 'proxy-1');
       const attempt = (ip: string, asProxy: boolean) =>
         call(front.url, limited.hostCa.trustBundlePem(), 'POST', '/v1/login/password', {
           body: { username: `u${ip}`, password: 'nope', publicKey: keyPair().publicKeyPem },
           headers: { 'x-remoteler-client-ip': ip },
-          ...(asProxy ? { cert: joined.certificatePem, key: proxyKey.privateKeyPem } : {}),
+          ...(asProxy ? proxyHost : {}),
         });
       // Through the Proxy, two end clients have their own per-source budgets...
       expect((await attempt('192.0.2.1', true)).json.code).toBe('RMT_AUTH_INVALID_CREDENTIALS');

@@ -4,7 +4,7 @@ import { type ClientHttp2Session, connect, createSecureServer, type Http2SecureS
 import type { AddressInfo } from 'node:net';
 import { AuthWebApi, CLIENT_CERTIFICATE_HEADER, CLIENT_IP_HEADER } from '@remoteler/auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyPair, PASSWORD, type Stack, startStack } from './helpers.js';
+import { joinHost, keyPair, PASSWORD, type Stack, startStack } from './helpers.js';
 
 // A host may serve the web API on a port that speaks HTTP/2 (the Proxy's web port offers `h2` by
 // ALPN, and browsers take it). The same AuthWebApi must then read bodies without Content-Length,
@@ -35,15 +35,7 @@ beforeAll(async () => {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const key = keyPair();
-  const token = stack.service.createJoinToken({ role: 'proxy', createdBy: 'root' });
-  const joined = await stack.service.join({
-    token: token.token,
-    publicKey: key.publicKeyPem,
-    hostId: 'proxy-1',
-    role: 'proxy',
-  });
-  proxyHost = { cert: joined.certificatePem, key: key.privateKeyPem };
+  proxyHost = await joinHost(stack.service, 'proxy', 'proxy-1');
 });
 
 afterAll(async () => {
